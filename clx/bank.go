@@ -1,0 +1,480 @@
+package clx
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// bank is the framework's state for one bank of pins.
+//
+// Locking: f.mu (connection bookkeeping) is taken before b.mu. b.mu is the
+// bank's interrupt lock (memory-mapped) or wait lock (bus-attached): every
+// call into the controller for this bank is made holding it, and it
+// protects the interrupt state below. Service routines are never called
+// holding b.mu, so they may use I/O connections and mask/unmask freely.
+// Dispatch is serialized per bank by the dispatching flag, not by b.mu.
+type bank struct {
+	f       *Framework
+	id      int
+	npins   int
+	passive bool // bus-attached: dispatch in the worker goroutine
+
+	pending     atomic.Bool   // a primary interrupt or timer awaits dispatch
+	dispatching atomic.Bool   // a goroutine runs the dispatch loop
+	timersDue   atomic.Uint64 // pins whose debounce timer fired
+	wake        chan struct{} // wakes the worker (bus-attached)
+	irqMu       sync.Mutex    // serializes PreProcessInterrupt in the raising context (bus-attached)
+
+	mu       sync.Mutex // protects following fields and calls into the controller
+	pins     [64]*intrPin
+	enabled  uint64 // pins enabled, as the framework sees them
+	hwMasked uint64 // pins masked in hardware
+	retained uint64 // deliveries the framework latched while a pin was masked
+	storming uint64 // pins with a run of unclaimed level deliveries
+
+	// Connection bookkeeping, protected by f.mu.
+	ioHolder      [64]*IOConn // exclusive I/O holder
+	ioShared      [64]int     // shared read-only I/O connections
+	ioSharedName  [64]string  // name of one shared read-only holder
+	ioConfigured  [64]bool    // ConnectIOPins was called for the pin
+	intrHolders   [64]int     // open interrupt connections
+	intrExclusive [64]bool
+}
+
+func newBank(f *Framework, id, npins int) *bank {
+	return &bank{f: f, id: id, npins: npins, passive: f.info.Flags&MemoryMapped == 0, wake: make(chan struct{}, 1)}
+}
+
+// lock takes the bank lock.
+func (b *bank) lock() { b.mu.Lock() }
+
+// unlock releases the bank lock and dispatches what was raised while it
+// was held. Never call it holding f.mu: dispatch runs service routines.
+func (b *bank) unlock() {
+	b.mu.Unlock()
+	if b.pending.Load() {
+		b.kick()
+	}
+}
+
+// raise is the primary interrupt of this bank.
+func (b *bank) raise() {
+	if b.passive {
+		if pp := b.f.caps.preproc; pp != nil {
+			b.irqMu.Lock()
+			if err := pp.PreProcessInterrupt(b.f.ctx, b.id); err != nil {
+				b.f.report(driverErr("pre-process", -1, b.id, err))
+			}
+			b.irqMu.Unlock()
+		}
+	}
+	b.pending.Store(true)
+	if b.passive {
+		b.kick()
+		return
+	}
+	// If the lock is held (possibly by this very goroutine, inside a
+	// controller callback), its holder dispatches on unlock.
+	if b.mu.TryLock() {
+		b.mu.Unlock()
+		b.tryDispatch()
+	}
+}
+
+// kick starts dispatch: inline for memory-mapped banks, in the worker for
+// bus-attached ones.
+func (b *bank) kick() {
+	if b.passive {
+		select {
+		case b.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+	b.tryDispatch()
+}
+
+// tryDispatch runs the dispatch loop unless another goroutine is running
+// it, in which case that goroutine sees the pending flag.
+func (b *bank) tryDispatch() {
+	for b.pending.Load() {
+		if !b.dispatching.CompareAndSwap(false, true) {
+			return
+		}
+		for b.pending.Swap(false) {
+			if b.f.closed.Load() {
+				continue
+			}
+			b.dispatchOnce()
+		}
+		b.dispatching.Store(false)
+	}
+}
+
+// worker runs dispatch for a bus-attached bank ("passive level").
+func (b *bank) worker() {
+	defer b.f.workers.Done()
+	for {
+		select {
+		case <-b.wake:
+			b.tryDispatch()
+		case <-b.f.ctx.Done():
+			return
+		}
+	}
+}
+
+// dispatchOnce is one pass of the framework's ISR over the bank.
+func (b *bank) dispatchOnce() {
+	f := b.f
+	c := &f.caps
+	ctx := f.ctx
+	b.mu.Lock()
+	if !c.hasInterrupts || (b.enabled == 0 && b.timersDue.Load() == 0 && b.retained == 0) {
+		if c.hasInterrupts {
+			b.queryLocked(0) // clears spurious status, cross-checks
+		}
+		b.mu.Unlock()
+		return
+	}
+	if c.preproc != nil && !b.passive {
+		if err := c.preproc.PreProcessInterrupt(ctx, b.id); err != nil {
+			f.report(driverErr("pre-process", -1, b.id, err))
+		}
+	}
+	expected := b.enabled &^ b.hwMasked
+	active := b.queryLocked(expected)
+	if reset := expected &^ active & b.storming; reset != 0 {
+		b.storming &^= reset
+		for m := reset; m != 0; m &= m - 1 {
+			if p := b.pins[bits.TrailingZeros64(m)]; p != nil {
+				p.unclaimed = 0
+			}
+		}
+	}
+	now := time.Now()
+	for m := active; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		bit := uint64(1) << i
+		p := b.pins[i]
+		// An earlier routine in this pass may have masked or closed it:
+		// a masked pin keeps its status for unmask.
+		if p == nil || p.disabled || b.enabled&bit == 0 || b.hwMasked&bit != 0 {
+			continue
+		}
+		var ev Event
+		if c.describer != nil {
+			ev = c.describer.InterruptEvent(b.id, i)
+		}
+		switch {
+		case p.emu == emuDebounce:
+			b.debounceChangeLocked(p)
+		case p.hw.Mode == Edge:
+			b.clearLocked(bit)
+			ic := b.contextFor(p, ev, now)
+			b.deliverUnlocked(p, ic)
+		default: // level in hardware: true level, or emulated active-both
+			b.maskLocked(p)
+			ic := b.contextFor(p, ev, now)
+			claimed := b.deliverUnlocked(p, ic)
+			if p.disabled {
+				continue
+			}
+			if p.emu == emuBoth {
+				p.hw.Polarity = flip(p.hw.Polarity)
+				b.reconfigureLocked(p)
+			} else if !claimed {
+				p.unclaimed++
+				b.storming |= bit
+				if p.unclaimed > f.opts.StormThreshold {
+					b.stormLocked(p)
+					continue
+				}
+			} else {
+				p.unclaimed = 0
+				b.storming &^= bit
+			}
+			b.clearLocked(bit)
+			p.dispatchMasked = false
+			b.unmaskIfClearLocked(p)
+			if p.unclaimed > 0 && !b.pending.Load() {
+				// Unmasking raised nothing: it did not fire again
+				// immediately, so the run of unclaimed deliveries ends.
+				p.unclaimed = 0
+				b.storming &^= bit
+			}
+		}
+	}
+	if due := b.timersDue.Swap(0); due != 0 {
+		for m := due; m != 0; m &= m - 1 {
+			if p := b.pins[bits.TrailingZeros64(m)]; p != nil && !p.disabled && p.emu == emuDebounce {
+				b.debounceTimerLocked(p, now)
+			}
+		}
+	}
+	if ret := b.retained &^ b.hwMasked; ret != 0 {
+		b.retained &^= ret
+		for m := ret; m != 0; m &= m - 1 {
+			if p := b.pins[bits.TrailingZeros64(m)]; p != nil && !p.disabled {
+				ic := InterruptContext{Pin: p.pin, Level: p.retainedLevel, HasLevel: true, DispatchTime: now}
+				b.deliverUnlocked(p, ic)
+			}
+		}
+	}
+	b.mu.Unlock()
+}
+
+// queryLocked asks the controller for active pins, reports and clears any
+// outside expected, and cross-checks the enable state on a spurious
+// interrupt. It returns the active pins within expected.
+func (b *bank) queryLocked(expected uint64) uint64 {
+	f := b.f
+	active, err := f.caps.query.QueryActiveInterrupts(f.ctx, b.id, expected)
+	if err != nil {
+		f.report(driverErr("query-active", -1, b.id, err))
+		return 0
+	}
+	if phantom := active &^ expected; phantom != 0 {
+		f.report(&PinError{Op: "query-active", Pin: b.id*f.info.PinsPerBank + bits.TrailingZeros64(phantom), Bank: b.id,
+			Err: &wrapped{ErrControllerDriver, &maskError{"active outside the enabled and unmasked set", phantom, expected}}})
+		// Pins the framework masked keep their status; others are cleared.
+		b.clearLocked(phantom &^ b.hwMasked)
+	}
+	if active&expected == 0 {
+		b.crossCheckLocked("spurious-interrupt")
+	}
+	return active & expected
+}
+
+// crossCheckLocked compares the hardware's enable state with the
+// framework's, where the controller can report it.
+func (b *bank) crossCheckLocked(op string) {
+	f := b.f
+	if f.caps.queryEn == nil {
+		return
+	}
+	hw, err := f.caps.queryEn.QueryEnabledInterrupts(f.ctx, b.id)
+	if err != nil {
+		f.report(driverErr(op, -1, b.id, err))
+		return
+	}
+	if hw != b.enabled {
+		f.report(&PinError{Op: op, Pin: -1, Bank: b.id,
+			Err: &wrapped{ErrControllerDriver, &maskError{"hardware enable state disagrees with the framework", hw, b.enabled}}})
+	}
+}
+
+type maskError struct {
+	what      string
+	got, want uint64
+}
+
+func (e *maskError) Error() string {
+	return e.what + ": hardware " + hex(e.got) + ", framework " + hex(e.want)
+}
+
+func hex(v uint64) string {
+	const digits = "0123456789abcdef"
+	var buf [18]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = digits[v&15]
+		v >>= 4
+		if v == 0 {
+			break
+		}
+	}
+	i--
+	buf[i] = 'x'
+	i--
+	buf[i] = '0'
+	return string(buf[i:])
+}
+
+func (b *bank) clearLocked(mask uint64) {
+	f := b.f
+	if mask == 0 || f.info.Flags&AutoClearOnRead != 0 {
+		return
+	}
+	failed, err := f.caps.clear.ClearActiveInterrupts(f.ctx, b.id, mask)
+	if err == nil && failed != 0 {
+		err = &maskError{"clear failed", failed, mask}
+	}
+	if err != nil {
+		f.report(driverErr("clear-active", b.id*f.info.PinsPerBank+bits.TrailingZeros64(mask), b.id, err))
+	}
+}
+
+// maskLocked masks p in hardware for dispatch.
+func (b *bank) maskLocked(p *intrPin) {
+	p.dispatchMasked = true
+	b.hwMaskLocked(p)
+}
+
+func (b *bank) hwMaskLocked(p *intrPin) {
+	bit := uint64(1) << p.index
+	if b.hwMasked&bit != 0 {
+		return
+	}
+	f := b.f
+	failed, err := f.caps.mask.MaskInterrupts(f.ctx, b.id, bit)
+	if err == nil && failed != 0 {
+		err = &maskError{"mask failed", failed, bit}
+	}
+	if err != nil {
+		f.report(driverErr("mask", p.pin, b.id, err))
+	}
+	b.hwMasked |= bit
+}
+
+// unmaskIfClearLocked unmasks p in hardware when nothing holds it masked.
+func (b *bank) unmaskIfClearLocked(p *intrPin) error {
+	bit := uint64(1) << p.index
+	if p.disabled || p.clientMasks > 0 || p.dispatchMasked || b.hwMasked&bit == 0 {
+		return nil
+	}
+	f := b.f
+	b.hwMasked &^= bit
+	if err := f.caps.unmask.UnmaskInterrupt(f.ctx, &p.hw); err != nil {
+		err = driverErr("unmask", p.pin, b.id, err)
+		f.report(err)
+		return err
+	}
+	return nil
+}
+
+func (b *bank) reconfigureLocked(p *intrPin) {
+	f := b.f
+	if err := f.caps.reconfig.ReconfigureInterrupt(f.ctx, &p.hw); err != nil {
+		f.report(driverErr("reconfigure", p.pin, b.id, err))
+	}
+}
+
+// stormLocked disables a storming pin and fails its connections.
+func (b *bank) stormLocked(p *intrPin) {
+	err := &StormError{Pin: p.pin, Bank: b.id, Count: p.unclaimed}
+	b.disablePinLocked(p)
+	for _, c := range p.conns {
+		c.fail(err)
+	}
+	b.f.report(err)
+}
+
+// disablePinLocked disables p in hardware; its connections stay open.
+func (b *bank) disablePinLocked(p *intrPin) {
+	if p.disabled {
+		return
+	}
+	p.disabled = true
+	bit := uint64(1) << p.index
+	b.enabled &^= bit
+	b.hwMasked &^= bit
+	b.retained &^= bit
+	b.storming &^= bit
+	p.stopTimer()
+	f := b.f
+	if !f.closed.Load() {
+		if err := f.caps.disable.DisableInterrupt(f.ctx, &p.hw); err != nil {
+			f.report(driverErr("disable", p.pin, b.id, err))
+		}
+		b.crossCheckLocked("disable")
+	}
+}
+
+func (b *bank) contextFor(p *intrPin, ev Event, now time.Time) InterruptContext {
+	ic := InterruptContext{Pin: p.pin, DispatchTime: now, ControllerTime: ev.Time, HasControllerTime: ev.HasTime,
+		Level: ev.Level, HasLevel: ev.HasLevel}
+	if !ic.HasLevel {
+		switch {
+		case p.emu == emuBoth:
+			ic.Level, ic.HasLevel = p.hw.Polarity.Asserted(), true
+		case p.hw.Polarity != ActiveBoth:
+			ic.Level, ic.HasLevel = p.hw.Polarity.Asserted(), true
+		}
+	}
+	return ic
+}
+
+// deliverUnlocked calls p's service routines with b.mu released, then
+// takes it again. Edge pins call every routine; level pins stop at the
+// first that claims. It reports whether any routine claimed.
+func (b *bank) deliverUnlocked(p *intrPin, ic InterruptContext) (claimed bool) {
+	conns := p.conns
+	level := p.mode == LevelSensitive
+	b.mu.Unlock()
+	panicked := false
+	for _, c := range conns {
+		if claimed && level {
+			break
+		}
+		ok, perr := c.invoke(ic, b.passive)
+		if perr != nil {
+			panicked = true
+			c.fail(perr)
+			b.f.report(perr)
+			continue
+		}
+		claimed = claimed || ok
+	}
+	b.mu.Lock()
+	if panicked {
+		for _, c := range conns {
+			if c.err.Load() != nil && !c.detached {
+				b.detachLocked(p, c)
+			}
+		}
+	}
+	return claimed
+}
+
+// detachLocked removes c from p's routines; the last one disables p.
+func (b *bank) detachLocked(p *intrPin, c *InterruptConn) {
+	if c.detached {
+		return
+	}
+	c.detached = true
+	if c.masked {
+		c.masked = false
+		p.clientMasks--
+	}
+	n := make([]*InterruptConn, 0, len(p.conns))
+	for _, x := range p.conns {
+		if x != c {
+			n = append(n, x)
+		}
+	}
+	p.conns = n
+	if len(n) == 0 {
+		b.disablePinLocked(p)
+	} else {
+		b.unmaskIfClearLocked(p)
+	}
+}
+
+func (b *bank) stopTimers() {
+	b.mu.Lock()
+	for _, p := range b.pins {
+		if p != nil {
+			p.stopTimer()
+		}
+	}
+	b.mu.Unlock()
+}
+
+func flip(p Polarity) Polarity {
+	if p == ActiveHigh {
+		return ActiveLow
+	}
+	return ActiveHigh
+}
+
+// assertAt returns the polarity that asserts at level l.
+func assertAt(l Level) Polarity {
+	if l == High {
+		return ActiveHigh
+	}
+	return ActiveLow
+}

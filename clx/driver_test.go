@@ -1,0 +1,266 @@
+package clx_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gpiohil/gpiohil/clx"
+)
+
+// Registration validates each capability group, all or nothing, and names
+// what is missing.
+func TestRegistration(t *testing.T) {
+	info := clx.Info{TotalPins: 8, PinsPerBank: 8, Flags: clx.MemoryMapped}
+	for _, tc := range []struct {
+		name    string
+		ctrl    clx.Controller
+		want    error
+		missing []string
+	}{
+		{"lifecycle only", lifecycleOnly{info}, nil, nil},
+		{"half I/O", connectOnly{lifecycleOnly{info}}, clx.ErrIncompleteDriver, []string{"DisconnectIOPins", "ReadPins or WritePins"}},
+		{"half interrupts", halfInterrupts{lifecycleOnly{info}}, clx.ErrIncompleteDriver,
+			[]string{"MaskInterrupts", "UnmaskInterrupt", "QueryActiveInterrupts", "ClearActiveInterrupts"}},
+		{"half bank power", saveOnly{lifecycleOnly{info}}, clx.ErrIncompleteDriver, []string{"RestoreBankContext"}},
+		{"emulate both without reconfigure", newFake(fakeSpec{pins: 8, perBank: 8, flags: clx.MemoryMapped | clx.EmulateActiveBoth}),
+			clx.ErrIncompleteDriver, []string{"EmulateActiveBoth: ReconfigureInterrupt"}},
+		{"emulate both with reconfigure", reconfigFake{newFake(fakeSpec{pins: 8, perBank: 8, flags: clx.MemoryMapped | clx.EmulateActiveBoth})}, nil, nil},
+		{"IOAsMasks without mask forms", newFake(fakeSpec{pins: 8, perBank: 8, flags: clx.IOAsMasks}), clx.ErrIncompleteDriver,
+			[]string{"ReadPinsMask or WritePinsMask"}},
+		{"auto-clear needs no clear", autoClearNoClear{newFake(fakeSpec{pins: 8, perBank: 8, flags: clx.AutoClearOnRead})}, nil, nil},
+		{"no pins", lifecycleOnly{clx.Info{TotalPins: 0, PinsPerBank: 8}}, clx.ErrInvalidArgument, nil},
+		{"65 per bank", lifecycleOnly{clx.Info{TotalPins: 80, PinsPerBank: 65}}, clx.ErrInvalidArgument, nil},
+		{"nil", nil, clx.ErrInvalidArgument, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := clx.New(context.Background(), tc.ctrl, clx.Options{})
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Close(context.Background())
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			for _, m := range tc.missing {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not name %q", err, m)
+				}
+			}
+		})
+	}
+	// No capability: the operations say so.
+	f, err := clx.New(context.Background(), lifecycleOnly{info}, clx.Options{})
+	must(t, err)
+	defer f.Close(context.Background())
+	if _, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}}); !errors.Is(err, clx.ErrNotSupported) {
+		t.Errorf("I/O without the group: %v", err)
+	}
+	if _, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: func(clx.InterruptContext) bool { return true }}); !errors.Is(err, clx.ErrNotSupported) {
+		t.Errorf("interrupt without the group: %v", err)
+	}
+	if err := f.SetBankPower(bg(), 0, false); !errors.Is(err, clx.ErrNotSupported) {
+		t.Errorf("bank power without the group: %v", err)
+	}
+}
+
+// autoClearNoClear hides ClearActiveInterrupts.
+type autoClearNoClear struct{ fc *fakeController }
+
+func (a autoClearNoClear) Info() clx.Info                    { return a.fc.Info() }
+func (a autoClearNoClear) Prepare(ctx context.Context) error { return a.fc.Prepare(ctx) }
+func (a autoClearNoClear) Release(ctx context.Context) error { return a.fc.Release(ctx) }
+func (a autoClearNoClear) Start(ctx context.Context, irq clx.PrimaryInterrupt, r bool) error {
+	return a.fc.Start(ctx, irq, r)
+}
+func (a autoClearNoClear) Stop(ctx context.Context, s bool) error { return a.fc.Stop(ctx, s) }
+func (a autoClearNoClear) EnableInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
+	return a.fc.EnableInterrupt(ctx, r)
+}
+func (a autoClearNoClear) DisableInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
+	return a.fc.DisableInterrupt(ctx, r)
+}
+func (a autoClearNoClear) MaskInterrupts(ctx context.Context, b int, m uint64) (uint64, error) {
+	return a.fc.MaskInterrupts(ctx, b, m)
+}
+func (a autoClearNoClear) UnmaskInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
+	return a.fc.UnmaskInterrupt(ctx, r)
+}
+func (a autoClearNoClear) QueryActiveInterrupts(ctx context.Context, b int, e uint64) (uint64, error) {
+	return a.fc.QueryActiveInterrupts(ctx, b, e)
+}
+
+// With AutoClearOnRead the framework never calls clear; without it, an edge
+// is cleared before its ISR.
+func TestAutoClearNeverClears(t *testing.T) {
+	for _, auto := range []bool{false, true} {
+		flags := clx.MemoryMapped
+		if auto {
+			flags |= clx.AutoClearOnRead
+		}
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, flags: flags})
+		f := fc.framework(t)
+		var clearsAtISR int
+		_, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, ISR: func(clx.InterruptContext) bool {
+			clearsAtISR = countOps(fc.calls(), "clear")
+			return true
+		}})
+		must(t, err)
+		fc.fire(2)
+		clears := countOps(fc.calls(), "clear")
+		if auto && clears != 0 {
+			t.Errorf("auto-clear controller got %d clears", clears)
+		}
+		if !auto && clearsAtISR != 1 {
+			t.Errorf("edge not cleared before its ISR (%d clears when it ran)", clearsAtISR)
+		}
+	}
+}
+
+// Controller-driver faults: failing mask and clear, an active pin outside
+// the expected set, a lying enable register, a panicking callback. Each is
+// a typed error; none is delivered as an interrupt; nothing panics.
+func TestControllerDriverFaults(t *testing.T) {
+	isr := func(rec *int) clx.ISR { return func(clx.InterruptContext) bool { *rec++; return true } }
+
+	t.Run("failing mask", func(t *testing.T) {
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, failMask: 1 << 3})
+		f := fc.framework(t)
+		var n int
+		c, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 3, ISR: isr(&n)})
+		must(t, err)
+		err = c.Mask(bg())
+		var pe *clx.PinError
+		if !errors.Is(err, clx.ErrControllerDriver) || !errors.As(err, &pe) || pe.Pin != 3 || pe.Op != "mask" {
+			t.Fatalf("mask: %v", err)
+		}
+	})
+	t.Run("failing clear", func(t *testing.T) {
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, failClear: 1 << 1})
+		f := fc.framework(t)
+		var n int
+		_, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: isr(&n)})
+		must(t, err)
+		fc.fire(1)
+		errs, _ := f.Errors()
+		if n != 1 || len(errs) != 1 || !errors.Is(errs[0], clx.ErrControllerDriver) || !strings.Contains(errs[0].Error(), "clear") {
+			t.Fatalf("deliveries %d, errors %v", n, errs)
+		}
+	})
+	t.Run("active outside expected", func(t *testing.T) {
+		fc2 := newFake(fakeSpec{pins: 8, perBank: 8, phantom: 1 << 6})
+		f2 := fc2.framework(t)
+		var k int
+		_, err := f2.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: isr(&k)})
+		must(t, err)
+		fc2.fire(1)
+		errs, _ := f2.Errors()
+		var pe *clx.PinError
+		if k != 1 || len(errs) == 0 || !errors.As(errs[0], &pe) || pe.Pin != 6 || !errors.Is(errs[0], clx.ErrControllerDriver) {
+			t.Fatalf("phantom pin 6: deliveries %d, errors %v", k, errs)
+		}
+	})
+	t.Run("query-enabled disagrees", func(t *testing.T) {
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, lieEnabled: true})
+		f := fc.framework(t)
+		var n int
+		_, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, ISR: isr(&n)})
+		must(t, err)
+		fc.raise(0) // spurious: nothing active
+		errs, _ := f.Errors()
+		found := false
+		for _, e := range errs {
+			if errors.Is(e, clx.ErrControllerDriver) && strings.Contains(e.Error(), "enable state") {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no cross-check error in %v", errs)
+		}
+	})
+	for _, method := range []string{"query", "clear", "mask", "enable", "write", "read", "connect"} {
+		t.Run("panicking "+method, func(t *testing.T) {
+			fc := newFake(fakeSpec{pins: 8, perBank: 8, panicOn: method})
+			f := fc.framework(t)
+			var n int
+			c, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, ISR: isr(&n)})
+			if method == "enable" {
+				var dp *clx.DriverPanicError
+				if !errors.As(err, &dp) || !errors.Is(err, clx.ErrControllerDriver) {
+					t.Fatalf("connect with panicking enable: %v", err)
+				}
+				return
+			}
+			must(t, err)
+			fc.fire(2)
+			if method == "mask" {
+				if err := c.Mask(bg()); !errors.Is(err, clx.ErrControllerDriver) {
+					t.Fatalf("mask: %v", err)
+				}
+			}
+			out, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{4}, Direction: clx.Output})
+			if method == "connect" {
+				if !errors.Is(err, clx.ErrControllerDriver) {
+					t.Fatalf("connect-io: %v", err)
+				}
+				return
+			}
+			must(t, err)
+			if err := out.Write(bg(), []byte{1}); (method == "write") != errors.Is(err, clx.ErrControllerDriver) {
+				t.Fatalf("write: %v", err)
+			}
+			in, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{5}})
+			must(t, err)
+			if err := in.Read(bg(), []byte{0}); (method == "read") != errors.Is(err, clx.ErrControllerDriver) {
+				t.Fatalf("read: %v", err)
+			}
+			// The framework still works: the bank lock was released.
+			must(t, c.Close())
+			c2, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, ISR: isr(&n)})
+			must(t, err)
+			must(t, c2.Close())
+		})
+	}
+	t.Run("panicking start", func(t *testing.T) {
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, panicOn: "Start"})
+		_, err := clx.New(bg(), fc, clx.Options{})
+		if !errors.Is(err, clx.ErrControllerDriver) {
+			t.Fatalf("New: %v", err)
+		}
+		if countOps(fc.calls(), "Release") != 1 {
+			t.Fatalf("controller not released after a failed start")
+		}
+	})
+}
+
+// Close is idempotent, stops and releases the controller once, and makes
+// later operations fail with ErrClosed.
+func TestFrameworkClose(t *testing.T) {
+	fc := newFake(fakeSpec{pins: 8, perBank: 8})
+	f, err := clx.New(bg(), fc, clx.Options{})
+	must(t, err)
+	c, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: func(clx.InterruptContext) bool { return true }})
+	must(t, err)
+	io, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{2}, Direction: clx.Output})
+	must(t, err)
+	must(t, f.Close(bg()))
+	must(t, f.Close(bg()))
+	if n := countOps(fc.calls(), "Release"); n != 1 {
+		t.Fatalf("released %d times", n)
+	}
+	if err := io.Write(bg(), []byte{1}); !errors.Is(err, clx.ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+	if err := c.Mask(bg()); !errors.Is(err, clx.ErrClosed) {
+		t.Fatalf("mask after close: %v", err)
+	}
+	if _, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{3}}); !errors.Is(err, clx.ErrClosed) {
+		t.Fatalf("connect after close: %v", err)
+	}
+	must(t, c.Close())
+	must(t, io.Close())
+}

@@ -1,0 +1,240 @@
+package clx
+
+import (
+	"context"
+)
+
+// A controller driver that panics must not take the framework down: every
+// call into the controller goes through one of these wrappers, which turn
+// a panic into an error wrapping ErrControllerDriver. Locks the framework
+// holds around the call are released by its usual paths.
+
+// DriverPanicError is a controller callback that panicked.
+type DriverPanicError struct {
+	Method string // the controller method
+	Value  any    // the recovered value
+}
+
+// Error describes the panic.
+func (e *DriverPanicError) Error() string {
+	return "clx: controller driver error: " + e.Method + " panicked: " + anyString(e.Value)
+}
+
+// Unwrap returns ErrControllerDriver.
+func (e *DriverPanicError) Unwrap() error { return ErrControllerDriver }
+
+func recoverTo(err *error, method string) {
+	if v := recover(); v != nil {
+		*err = &DriverPanicError{Method: method, Value: v}
+	}
+}
+
+func guardLifecycle(method string, fn func() error) (err error) {
+	defer recoverTo(&err, method)
+	return fn()
+}
+
+func guardInfo(ctrl Controller) (info Info, err error) {
+	defer recoverTo(&err, "Info")
+	return ctrl.Info(), nil
+}
+
+type guardIOConnect struct{ IOConnector }
+
+func (g guardIOConnect) ConnectIOPins(ctx context.Context, r *IORequest) (err error) {
+	defer recoverTo(&err, "ConnectIOPins")
+	return g.IOConnector.ConnectIOPins(ctx, r)
+}
+
+type guardIODisconnect struct{ IODisconnector }
+
+func (g guardIODisconnect) DisconnectIOPins(ctx context.Context, r *IORequest) (err error) {
+	defer recoverTo(&err, "DisconnectIOPins")
+	return g.IODisconnector.DisconnectIOPins(ctx, r)
+}
+
+type guardReadPins struct{ PinReader }
+
+func (g guardReadPins) ReadPins(ctx context.Context, bank int, pins []int) (v uint64, err error) {
+	defer recoverTo(&err, "ReadPins")
+	return g.PinReader.ReadPins(ctx, bank, pins)
+}
+
+type guardWritePins struct{ PinWriter }
+
+func (g guardWritePins) WritePins(ctx context.Context, bank int, pins []int, values uint64) (err error) {
+	defer recoverTo(&err, "WritePins")
+	return g.PinWriter.WritePins(ctx, bank, pins, values)
+}
+
+type guardReadMask struct{ MaskReader }
+
+func (g guardReadMask) ReadPinsMask(ctx context.Context, bank int) (v uint64, err error) {
+	defer recoverTo(&err, "ReadPinsMask")
+	return g.MaskReader.ReadPinsMask(ctx, bank)
+}
+
+type guardWriteMask struct{ MaskWriter }
+
+func (g guardWriteMask) WritePinsMask(ctx context.Context, bank int, set, clear uint64) (err error) {
+	defer recoverTo(&err, "WritePinsMask")
+	return g.MaskWriter.WritePinsMask(ctx, bank, set, clear)
+}
+
+type guardEnable struct{ InterruptEnabler }
+
+func (g guardEnable) EnableInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+	defer recoverTo(&err, "EnableInterrupt")
+	return g.InterruptEnabler.EnableInterrupt(ctx, r)
+}
+
+type guardDisable struct{ InterruptDisabler }
+
+func (g guardDisable) DisableInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+	defer recoverTo(&err, "DisableInterrupt")
+	return g.InterruptDisabler.DisableInterrupt(ctx, r)
+}
+
+type guardMask struct{ InterruptMasker }
+
+func (g guardMask) MaskInterrupts(ctx context.Context, bank int, mask uint64) (failed uint64, err error) {
+	defer recoverTo(&err, "MaskInterrupts")
+	return g.InterruptMasker.MaskInterrupts(ctx, bank, mask)
+}
+
+type guardUnmask struct{ InterruptUnmasker }
+
+func (g guardUnmask) UnmaskInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+	defer recoverTo(&err, "UnmaskInterrupt")
+	return g.InterruptUnmasker.UnmaskInterrupt(ctx, r)
+}
+
+type guardQuery struct{ ActiveQuerier }
+
+func (g guardQuery) QueryActiveInterrupts(ctx context.Context, bank int, enabled uint64) (a uint64, err error) {
+	defer recoverTo(&err, "QueryActiveInterrupts")
+	return g.ActiveQuerier.QueryActiveInterrupts(ctx, bank, enabled)
+}
+
+type guardClear struct{ ActiveClearer }
+
+func (g guardClear) ClearActiveInterrupts(ctx context.Context, bank int, mask uint64) (failed uint64, err error) {
+	defer recoverTo(&err, "ClearActiveInterrupts")
+	return g.ActiveClearer.ClearActiveInterrupts(ctx, bank, mask)
+}
+
+type guardQueryEnabled struct{ EnabledQuerier }
+
+func (g guardQueryEnabled) QueryEnabledInterrupts(ctx context.Context, bank int) (v uint64, err error) {
+	defer recoverTo(&err, "QueryEnabledInterrupts")
+	return g.EnabledQuerier.QueryEnabledInterrupts(ctx, bank)
+}
+
+type guardReconfig struct{ InterruptReconfigurer }
+
+func (g guardReconfig) ReconfigureInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+	defer recoverTo(&err, "ReconfigureInterrupt")
+	return g.InterruptReconfigurer.ReconfigureInterrupt(ctx, r)
+}
+
+type guardPreProcess struct{ PreProcessor }
+
+func (g guardPreProcess) PreProcessInterrupt(ctx context.Context, bank int) (err error) {
+	defer recoverTo(&err, "PreProcessInterrupt")
+	return g.PreProcessor.PreProcessInterrupt(ctx, bank)
+}
+
+type guardDescribe struct{ EventDescriber }
+
+// InterruptEvent returns a zero Event if the controller panics; the panic
+// is lost here, but the same controller's other callbacks report theirs.
+func (g guardDescribe) InterruptEvent(bank, pin int) (ev Event) {
+	defer func() {
+		if recover() != nil {
+			ev = Event{}
+		}
+	}()
+	return g.EventDescriber.InterruptEvent(bank, pin)
+}
+
+type guardSave struct{ BankContextSaver }
+
+func (g guardSave) SaveBankContext(ctx context.Context, bank int) (err error) {
+	defer recoverTo(&err, "SaveBankContext")
+	return g.BankContextSaver.SaveBankContext(ctx, bank)
+}
+
+type guardRestore struct{ BankContextRestorer }
+
+func (g guardRestore) RestoreBankContext(ctx context.Context, bank int) (err error) {
+	defer recoverTo(&err, "RestoreBankContext")
+	return g.BankContextRestorer.RestoreBankContext(ctx, bank)
+}
+
+type guardSpecific struct{ SpecificFunctioner }
+
+func (g guardSpecific) ControllerSpecificFunction(ctx context.Context, in []byte) (out []byte, err error) {
+	defer recoverTo(&err, "ControllerSpecificFunction")
+	return g.SpecificFunctioner.ControllerSpecificFunction(ctx, in)
+}
+
+// guard wraps every discovered capability.
+func (c *capabilities) guard() {
+	if c.ioConnect != nil {
+		c.ioConnect = guardIOConnect{c.ioConnect}
+	}
+	if c.ioDisconnect != nil {
+		c.ioDisconnect = guardIODisconnect{c.ioDisconnect}
+	}
+	if c.readPins != nil {
+		c.readPins = guardReadPins{c.readPins}
+	}
+	if c.writePins != nil {
+		c.writePins = guardWritePins{c.writePins}
+	}
+	if c.readMask != nil {
+		c.readMask = guardReadMask{c.readMask}
+	}
+	if c.writeMask != nil {
+		c.writeMask = guardWriteMask{c.writeMask}
+	}
+	if c.enable != nil {
+		c.enable = guardEnable{c.enable}
+	}
+	if c.disable != nil {
+		c.disable = guardDisable{c.disable}
+	}
+	if c.mask != nil {
+		c.mask = guardMask{c.mask}
+	}
+	if c.unmask != nil {
+		c.unmask = guardUnmask{c.unmask}
+	}
+	if c.query != nil {
+		c.query = guardQuery{c.query}
+	}
+	if c.clear != nil {
+		c.clear = guardClear{c.clear}
+	}
+	if c.queryEn != nil {
+		c.queryEn = guardQueryEnabled{c.queryEn}
+	}
+	if c.reconfig != nil {
+		c.reconfig = guardReconfig{c.reconfig}
+	}
+	if c.preproc != nil {
+		c.preproc = guardPreProcess{c.preproc}
+	}
+	if c.describer != nil {
+		c.describer = guardDescribe{c.describer}
+	}
+	if c.save != nil {
+		c.save = guardSave{c.save}
+	}
+	if c.restore != nil {
+		c.restore = guardRestore{c.restore}
+	}
+	if c.specific != nil {
+		c.specific = guardSpecific{c.specific}
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/gpiohil/gpiohil
+
+go 1.26
