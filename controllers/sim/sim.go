@@ -176,14 +176,30 @@ func (r *regs) padLevel(i int) uint64 {
 // and pad events to publish.
 type pending struct {
 	raise  uint64 // banks
-	events []PadEvent
+	n      int
+	events [4]PadEvent // the first events, without allocating
+	more   []PadEvent
+}
+
+func (p *pending) add(e PadEvent) {
+	if p.n < len(p.events) {
+		p.events[p.n] = e
+		p.n++
+		return
+	}
+	p.more = append(p.more, e)
 }
 
 func (c *Controller) finish(p *pending) {
 	c.mu.Lock()
 	irq, obs := c.irq, c.observers
 	c.mu.Unlock()
-	for _, e := range p.events {
+	for k := 0; k < p.n; k++ {
+		for _, o := range obs {
+			o(p.events[k])
+		}
+	}
+	for _, e := range p.more {
 		for _, o := range obs {
 			o(e)
 		}
@@ -204,7 +220,7 @@ func (c *Controller) settle(b, i int, old uint64, p *pending) {
 	bit := uint64(1) << i
 	lvl := r.padLevel(i)
 	if lvl != old && r.dir&bit != 0 {
-		p.events = append(p.events, PadEvent{Pin: b*c.cfg.PinsPerBank + i, Level: clx.Level(lvl), Time: c.Now()})
+		p.add(PadEvent{Pin: b*c.cfg.PinsPerBank + i, Level: clx.Level(lvl), Time: c.Now()})
 	}
 	if !c.cfg.EmulateDebounce && r.debounce[i] > 0 && r.dir&bit == 0 {
 		if lvl != r.in>>i&1 {

@@ -1,0 +1,133 @@
+package clx_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/controllers/sim"
+)
+
+// bareIRQ is the floor for edge dispatch: the same sim controller raising
+// its primary interrupt into the least a handler must do — query, clear,
+// call the handler — with no framework.
+type bareIRQ struct {
+	s       *sim.Controller
+	handler func(pin int)
+}
+
+func (b *bareIRQ) Raise(bank int) {
+	ctx := context.Background()
+	active, _ := b.s.QueryActiveInterrupts(ctx, bank, ^uint64(0))
+	for m := active; m != 0; m &= m - 1 {
+		i := 0
+		for m>>i&1 == 0 {
+			i++
+		}
+		b.s.ClearActiveInterrupts(ctx, bank, 1<<i)
+		b.handler(i)
+	}
+}
+
+// BenchmarkEdgeDispatch: one active-both edge per iteration, from the pad
+// to the handler. "clx" goes through the framework; "bare" is the same
+// controller calling a handler directly (the floor). The ratio of their
+// ns/op is the framework's cost.
+func BenchmarkEdgeDispatch(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		s, _ := sim.New(sim.Config{})
+		ctx := context.Background()
+		n := 0
+		irq := &bareIRQ{s: s, handler: func(int) { n++ }}
+		must(b, s.Prepare(ctx))
+		must(b, s.Start(ctx, irq, false))
+		must(b, s.EnableInterrupt(ctx, &clx.InterruptRequest{Bank: 0, Pin: 1, Polarity: clx.ActiveBoth}))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s.DrivePad(1, clx.Level(i&1^1))
+		}
+		b.StopTimer()
+		if n != b.N {
+			b.Fatalf("%d deliveries for %d edges", n, b.N)
+		}
+	})
+	for _, sc := range []struct {
+		name string
+		cfg  sim.Config
+	}{{"clx", sim.Config{}}, {"clx-emulated-both", sim.Config{EmulateBothEdges: true}}} {
+		b.Run(sc.name, func(b *testing.B) {
+			r := newSimRig(b, sc.name, sc.cfg, clx.Options{})
+			n := 0
+			r.drive(1, clx.High)
+			r.connect(clx.InterruptConfig{Pin: 1, Polarity: clx.ActiveBoth, ISR: func(clx.InterruptContext) bool { n++; return true }})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r.sim.DrivePad(1, clx.Level(i&1))
+			}
+			b.StopTimer()
+			if n != b.N {
+				b.Fatalf("%d deliveries for %d edges", n, b.N)
+			}
+		})
+	}
+}
+
+// BenchmarkIO: a 4-pin write and read through a clx connection vs the same
+// controller calls made directly (the floor).
+func BenchmarkIO(b *testing.B) {
+	pins := []int{3, 9, 17, 30}
+	ctx := context.Background()
+	b.Run("write/direct", func(b *testing.B) {
+		s, _ := sim.New(sim.Config{})
+		must(b, s.ConnectIOPins(ctx, &clx.IORequest{Bank: 0, Pins: pins, Direction: clx.Output}))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			s.WritePins(ctx, 0, pins, uint64(i&15))
+		}
+	})
+	b.Run("write/clx", func(b *testing.B) {
+		r := newSimRig(b, "", sim.Config{}, clx.Options{})
+		c := r.connectIO(clx.IOConfig{Pins: pins, Direction: clx.Output})
+		buf := []byte{0}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			buf[0] = byte(i & 15)
+			c.Write(ctx, buf)
+		}
+	})
+	b.Run("read/direct", func(b *testing.B) {
+		s, _ := sim.New(sim.Config{})
+		must(b, s.ConnectIOPins(ctx, &clx.IORequest{Bank: 0, Pins: pins, Direction: clx.Input}))
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			s.ReadPins(ctx, 0, pins)
+		}
+	})
+	b.Run("read/clx", func(b *testing.B) {
+		r := newSimRig(b, "", sim.Config{}, clx.Options{})
+		c := r.connectIO(clx.IOConfig{Pins: pins, Direction: clx.Input})
+		buf := []byte{0}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			c.Read(ctx, buf)
+		}
+	})
+}
+
+// Steady-state edge dispatch through clx allocates nothing.
+func TestDispatchAllocatesNothing(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	r.connect(clx.InterruptConfig{Pin: 1, Polarity: clx.ActiveBoth, ISR: func(clx.InterruptContext) bool { return true }})
+	l := clx.Low
+	allocs := testing.AllocsPerRun(1000, func() {
+		l = 1 - l
+		r.sim.DrivePad(1, l)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per edge dispatch", allocs)
+	}
+}
