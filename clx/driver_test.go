@@ -264,3 +264,44 @@ func TestFrameworkClose(t *testing.T) {
 	must(t, c.Close())
 	must(t, io.Close())
 }
+
+// preFake adds PreProcessInterrupt, logged like every other call.
+type preFake struct{ *fakeController }
+
+func (p preFake) PreProcessInterrupt(ctx context.Context, bank int) error {
+	return p.enter("pre-process", bank)
+}
+
+// Pre-process runs in the raising context before the bus-attached worker
+// queries the controller.
+func TestPreProcess(t *testing.T) {
+	for _, flags := range []clx.Flags{clx.MemoryMapped, clx.IndependentIO} {
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, flags: flags})
+		f, err := clx.New(bg(), preFake{fc}, clx.Options{})
+		must(t, err)
+		var n int
+		done := make(chan struct{}, 1)
+		_, err = f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, ISR: func(clx.InterruptContext) bool {
+			n++
+			done <- struct{}{}
+			return true
+		}})
+		must(t, err)
+		fc.fire(2)
+		<-done
+		calls := fc.calls()
+		pre, query := -1, -1
+		for i, c := range calls {
+			if c.op == "pre-process" && pre < 0 {
+				pre = i
+			}
+			if c.op == "query" && query < 0 {
+				query = i
+			}
+		}
+		if pre < 0 || query < 0 || pre > query {
+			t.Fatalf("flags %v: pre-process at %d, query at %d", flags, pre, query)
+		}
+		must(t, f.Close(bg()))
+	}
+}
