@@ -1,0 +1,34 @@
+package firmware
+
+// EdgeFunc receives a captured edge in interrupt context: the pin, the
+// level it moved to, and the tick at which it was captured.
+type EdgeFunc func(pin int, level bool, tick uint64)
+
+// HAL is what a board provides to the core. Pins are numbered 0..Pins-1.
+type HAL interface {
+	// SetPin drives a pin low or high, or releases it (proto.DriveHiZ),
+	// with a pull (proto.PullNone, PullUp, PullDown).
+	SetPin(pin int, drive, pull uint8)
+	// ReadPin returns the level on a pin.
+	ReadPin(pin int) bool
+	// ArmEdges enables (on) or disables edge capture on a pin; captured
+	// edges, both directions, go to the handler set by SetEdgeHandler.
+	ArmEdges(pin int, on bool)
+	// SetEdgeHandler installs the edge callback; called once by New.
+	SetEdgeHandler(f EdgeFunc)
+	// Ticks returns the free-running tick counter.
+	Ticks() uint64
+	// TickHz returns the tick rate.
+	TickHz() uint32
+	// ReadSerial copies received bytes into p without blocking and
+	// returns how many (0 when none are waiting).
+	ReadSerial(p []byte) int
+	// WriteSerial sends p.
+	WriteSerial(p []byte)
+}
+
+// ScheduledOutput is an optional HAL capability: drive a pin at an exact
+// future tick (a timer compare or PIO). Probes scheduled with At use it.
+type ScheduledOutput interface {
+	SetPinAt(pin int, drive uint8, tick uint64)
+}

@@ -1,0 +1,394 @@
+package proto
+
+// Message types. Commands go host→MCU; each is answered by a response with
+// the command's sequence number. Reports go MCU→host unasked and carry a
+// 32-bit report sequence.
+const (
+	// Commands.
+	TypeIdentify  byte = 0x01
+	TypePing      byte = 0x02
+	TypeSetPin    byte = 0x03
+	TypeReadPins  byte = 0x04
+	TypePulse     byte = 0x05
+	TypeArm       byte = 0x06
+	TypeDisarm    byte = 0x07
+	TypeProbe     byte = 0x08
+	TypeReadClock byte = 0x09
+	TypeReset     byte = 0x0a
+
+	// Responses.
+	TypeAck          byte = 0x40
+	TypeIdentifyResp byte = 0x41
+	TypePong         byte = 0x42
+	TypePins         byte = 0x44
+	TypeClock        byte = 0x49
+	TypeNak          byte = 0x5f
+
+	// Reports.
+	TypeEdge        byte = 0x60
+	TypeProbeResult byte = 0x61
+	TypePulseDone   byte = 0x62
+)
+
+// IsCommand reports whether t is a host→MCU command.
+func IsCommand(t byte) bool { return t >= 0x01 && t < 0x40 }
+
+// IsResponse reports whether t answers a command.
+func IsResponse(t byte) bool { return t >= 0x40 && t < 0x60 }
+
+// IsReport reports whether t is an unasked MCU→host report.
+func IsReport(t byte) bool { return t >= 0x60 && t < 0x80 }
+
+// NAK codes.
+const (
+	NakUnknown      byte = 1 // unknown command type
+	NakBadLength    byte = 2 // payload length wrong for the command
+	NakBadPin       byte = 3 // pin outside the MCU's pins
+	NakBusy         byte = 4 // no free probe or pulse slot
+	NakBadArgument  byte = 5 // an argument out of range
+	NakNotSupported byte = 6 // the MCU lacks the capability
+)
+
+var nakNames = [...]string{"", "unknown command", "bad length", "bad pin", "busy", "bad argument", "not supported"}
+
+// NakName names a NAK code.
+func NakName(code byte) string {
+	if int(code) < len(nakNames) && code != 0 {
+		return nakNames[code]
+	}
+	return "nak?"
+}
+
+// Capability bits in Identify.Caps.
+const (
+	CapHiZ          uint16 = 1 << 0
+	CapPullUp       uint16 = 1 << 1
+	CapPullDown     uint16 = 1 << 2
+	CapScheduledOut uint16 = 1 << 3
+	CapPulse        uint16 = 1 << 4
+	CapProbe        uint16 = 1 << 5
+)
+
+// Pin drive states in SetPin.
+const (
+	DriveHiZ  byte = 0
+	DriveLow  byte = 1
+	DriveHigh byte = 2
+)
+
+// Pulls in SetPin.
+const (
+	PullNone byte = 0
+	PullUp   byte = 1
+	PullDown byte = 2
+)
+
+// Edge selections in Arm and Probe.
+const (
+	EdgeRising  byte = 1
+	EdgeFalling byte = 2
+	EdgeBoth    byte = 3
+)
+
+// Probe result status.
+const (
+	ProbeOK        byte = 0
+	ProbeTimeout   byte = 1
+	ProbeCancelled byte = 2
+)
+
+// MaxPins is the most pins the protocol addresses (pin masks are 64-bit).
+const MaxPins = 64
+
+// MaxNameLen is the longest board name in Identify.
+const MaxNameLen = 16
+
+func put16(b []byte, v uint16) []byte { return append(b, byte(v), byte(v>>8)) }
+func put32(b []byte, v uint32) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
+}
+func put64(b []byte, v uint64) []byte { return put32(put32(b, uint32(v)), uint32(v>>32)) }
+func get16(p []byte) uint16           { return uint16(p[0]) | uint16(p[1])<<8 }
+func get32(p []byte) uint32 {
+	return uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24
+}
+func get64(p []byte) uint64 { return uint64(get32(p)) | uint64(get32(p[4:]))<<32 }
+
+// Identify is the MCU's description of itself.
+type Identify struct {
+	Protocol                  uint8
+	FwMajor, FwMinor, FwPatch uint8
+	TickHz                    uint32
+	Pins                      uint8
+	Caps                      uint16
+	Name                      [MaxNameLen]byte
+	NameLen                   uint8
+}
+
+// SetName stores a board name, truncated to MaxNameLen.
+func (m *Identify) SetName(s string) {
+	m.NameLen = uint8(copy(m.Name[:], s))
+}
+
+// BoardName returns the board name.
+func (m *Identify) BoardName() string { return string(m.Name[:m.NameLen]) }
+
+// Append appends the payload.
+func (m *Identify) Append(b []byte) []byte {
+	b = append(b, m.Protocol, m.FwMajor, m.FwMinor, m.FwPatch)
+	b = put32(b, m.TickHz)
+	b = append(b, m.Pins)
+	b = put16(b, m.Caps)
+	b = append(b, m.NameLen)
+	return append(b, m.Name[:m.NameLen]...)
+}
+
+// Decode parses the payload.
+func (m *Identify) Decode(p []byte) bool {
+	if len(p) < 11 {
+		return false
+	}
+	m.Protocol, m.FwMajor, m.FwMinor, m.FwPatch = p[0], p[1], p[2], p[3]
+	m.TickHz = get32(p[4:])
+	m.Pins = p[8]
+	m.Caps = get16(p[9:])
+	if len(p) < 12 {
+		return false
+	}
+	n := int(p[11])
+	if n > MaxNameLen || len(p) != 12+n {
+		return false
+	}
+	m.NameLen = uint8(copy(m.Name[:], p[12:12+n]))
+	return true
+}
+
+// Ping carries a host token; Pong echoes it with the MCU's tick.
+type Ping struct{ Token uint32 }
+
+// Append appends the payload.
+func (m *Ping) Append(b []byte) []byte { return put32(b, m.Token) }
+
+// Decode parses the payload.
+func (m *Ping) Decode(p []byte) bool {
+	if len(p) != 4 {
+		return false
+	}
+	m.Token = get32(p)
+	return true
+}
+
+// Pong answers Ping.
+type Pong struct {
+	Token uint32
+	Tick  uint64
+}
+
+// Append appends the payload.
+func (m *Pong) Append(b []byte) []byte { return put64(put32(b, m.Token), m.Tick) }
+
+// Decode parses the payload.
+func (m *Pong) Decode(p []byte) bool {
+	if len(p) != 12 {
+		return false
+	}
+	m.Token, m.Tick = get32(p), get64(p[4:])
+	return true
+}
+
+// SetPin drives a pin low or high or releases it (hi-z), with a pull.
+type SetPin struct{ Pin, Drive, Pull uint8 }
+
+// Append appends the payload.
+func (m *SetPin) Append(b []byte) []byte { return append(b, m.Pin, m.Drive, m.Pull) }
+
+// Decode parses the payload.
+func (m *SetPin) Decode(p []byte) bool {
+	if len(p) != 3 {
+		return false
+	}
+	m.Pin, m.Drive, m.Pull = p[0], p[1], p[2]
+	return true
+}
+
+// Pins answers ReadPins: bit n is the level of pin n.
+type Pins struct{ Levels uint64 }
+
+// Append appends the payload.
+func (m *Pins) Append(b []byte) []byte { return put64(b, m.Levels) }
+
+// Decode parses the payload.
+func (m *Pins) Decode(p []byte) bool {
+	if len(p) != 8 {
+		return false
+	}
+	m.Levels = get64(p)
+	return true
+}
+
+// Pulse drives Count pulses at level Active, each Width ticks long, one
+// every Period ticks, starting now; the pin returns to the other level
+// between pulses and after. Period 0 means Width*2.
+type Pulse struct {
+	Pin, Active   uint8
+	Width, Period uint32
+	Count         uint16
+}
+
+// Append appends the payload.
+func (m *Pulse) Append(b []byte) []byte {
+	b = append(b, m.Pin, m.Active)
+	return put16(put32(put32(b, m.Width), m.Period), m.Count)
+}
+
+// Decode parses the payload.
+func (m *Pulse) Decode(p []byte) bool {
+	if len(p) != 12 {
+		return false
+	}
+	m.Pin, m.Active = p[0], p[1]
+	m.Width, m.Period, m.Count = get32(p[2:]), get32(p[6:]), get16(p[10:])
+	return true
+}
+
+// Arm enables edge capture (Edge reports) on the pins of Mask; Disarm
+// (same payload, Edges ignored) disables it.
+type Arm struct {
+	Mask  uint64
+	Edges uint8
+}
+
+// Append appends the payload.
+func (m *Arm) Append(b []byte) []byte { return append(put64(b, m.Mask), m.Edges) }
+
+// Decode parses the payload.
+func (m *Arm) Decode(p []byte) bool {
+	if len(p) != 9 {
+		return false
+	}
+	m.Mask, m.Edges = get64(p), p[8]
+	return true
+}
+
+// Probe drives Stim to StimLevel at tick At (0: now) and waits up to
+// Timeout ticks for the first AckEdge on Ack. Acked at once; the outcome
+// follows as a ProbeResult report carrying the command's sequence.
+type Probe struct {
+	Stim, StimLevel, Ack, AckEdge uint8
+	At                            uint64
+	Timeout                       uint32
+}
+
+// Append appends the payload.
+func (m *Probe) Append(b []byte) []byte {
+	b = append(b, m.Stim, m.StimLevel, m.Ack, m.AckEdge)
+	return put32(put64(b, m.At), m.Timeout)
+}
+
+// Decode parses the payload.
+func (m *Probe) Decode(p []byte) bool {
+	if len(p) != 16 {
+		return false
+	}
+	m.Stim, m.StimLevel, m.Ack, m.AckEdge = p[0], p[1], p[2], p[3]
+	m.At, m.Timeout = get64(p[4:]), get32(p[12:])
+	return true
+}
+
+// Clock answers ReadClock.
+type Clock struct{ Tick uint64 }
+
+// Append appends the payload.
+func (m *Clock) Append(b []byte) []byte { return put64(b, m.Tick) }
+
+// Decode parses the payload.
+func (m *Clock) Decode(p []byte) bool {
+	if len(p) != 8 {
+		return false
+	}
+	m.Tick = get64(p)
+	return true
+}
+
+// Nak refuses a command.
+type Nak struct{ Code uint8 }
+
+// Append appends the payload.
+func (m *Nak) Append(b []byte) []byte { return append(b, m.Code) }
+
+// Decode parses the payload.
+func (m *Nak) Decode(p []byte) bool {
+	if len(p) != 1 {
+		return false
+	}
+	m.Code = p[0]
+	return true
+}
+
+// Edge reports a captured edge. Overflows is the running count of edges
+// the MCU dropped because its capture ring was full.
+type Edge struct {
+	Seq       uint32
+	Tick      uint64
+	Pin       uint8
+	Level     uint8
+	Overflows uint32
+}
+
+// Append appends the payload.
+func (m *Edge) Append(b []byte) []byte {
+	b = put64(put32(b, m.Seq), m.Tick)
+	return put32(append(b, m.Pin, m.Level), m.Overflows)
+}
+
+// Decode parses the payload.
+func (m *Edge) Decode(p []byte) bool {
+	if len(p) != 18 {
+		return false
+	}
+	m.Seq, m.Tick, m.Pin, m.Level, m.Overflows = get32(p), get64(p[4:]), p[12], p[13], get32(p[14:])
+	return true
+}
+
+// ProbeResult reports a probe's outcome: T0 when the stimulus was driven,
+// T1 when the ack edge was captured (valid with ProbeOK).
+type ProbeResult struct {
+	Seq    uint32
+	CmdSeq uint8
+	Status uint8
+	T0, T1 uint64
+}
+
+// Append appends the payload.
+func (m *ProbeResult) Append(b []byte) []byte {
+	b = append(put32(b, m.Seq), m.CmdSeq, m.Status)
+	return put64(put64(b, m.T0), m.T1)
+}
+
+// Decode parses the payload.
+func (m *ProbeResult) Decode(p []byte) bool {
+	if len(p) != 22 {
+		return false
+	}
+	m.Seq, m.CmdSeq, m.Status, m.T0, m.T1 = get32(p), p[4], p[5], get64(p[6:]), get64(p[14:])
+	return true
+}
+
+// PulseDone reports the end of a pulse train.
+type PulseDone struct {
+	Seq  uint32
+	Pin  uint8
+	Tick uint64
+}
+
+// Append appends the payload.
+func (m *PulseDone) Append(b []byte) []byte { return put64(append(put32(b, m.Seq), m.Pin), m.Tick) }
+
+// Decode parses the payload.
+func (m *PulseDone) Decode(p []byte) bool {
+	if len(p) != 13 {
+		return false
+	}
+	m.Seq, m.Pin, m.Tick = get32(p), p[4], get64(p[5:])
+	return true
+}
