@@ -39,12 +39,14 @@ type Config struct {
 	AfterFunc func(d time.Duration, f func()) clx.Timer
 }
 
-// PadEvent is a change of a pad's level that the controller drives (an
-// output), as a harness sees it on the wire.
+// PadEvent is a change of what the controller puts on a pad's wire: the
+// level it drives (an output), or, for an input, its pull.
 type PadEvent struct {
-	Pin   int // controller-relative
-	Level clx.Level
-	Time  time.Duration // on the controller's clock, see Now
+	Pin    int // controller-relative
+	Output bool
+	Level  clx.Level     // driven level, valid when Output
+	Pull   clx.Pull      // an input's pull: PullUp, PullDown or PullNone
+	Time   time.Duration // on the controller's clock, see Now
 }
 
 // Controller is the simulated register-level controller. It implements
@@ -81,6 +83,7 @@ type regs struct {
 	polHigh  uint64 // 1 = active-high / rising
 	both     uint64 // 1 = both edges
 	powered  bool
+	contrib  [64]uint8 // what the controller last put on each wire, see contribution
 	debounce [64]time.Duration
 	dbGen    [64]uint64
 	evTime   [64]time.Duration
@@ -172,6 +175,27 @@ func (r *regs) padLevel(i int) uint64 {
 	return 0 // pulled down or floating: reads low
 }
 
+const (
+	contribHigh = 1 << iota
+	contribOut
+	contribUp
+	contribDown
+)
+
+// contribution encodes what the controller puts on pin i's wire.
+func (r *regs) contribution(i int) uint8 {
+	bit := uint64(1) << i
+	switch {
+	case r.dir&bit != 0:
+		return contribOut | uint8(r.out>>i&1)
+	case r.pullUp&bit != 0:
+		return contribUp
+	case r.pullDown&bit != 0:
+		return contribDown
+	}
+	return 0
+}
+
 // pending collects what to do after c.mu is released: interrupts to raise
 // and pad events to publish.
 type pending struct {
@@ -219,8 +243,16 @@ func (c *Controller) settle(b, i int, old uint64, p *pending) {
 	r := &c.banks[b]
 	bit := uint64(1) << i
 	lvl := r.padLevel(i)
-	if lvl != old && r.dir&bit != 0 {
-		p.add(PadEvent{Pin: b*c.cfg.PinsPerBank + i, Level: clx.Level(lvl), Time: c.Now()})
+	if k := r.contribution(i); k != r.contrib[i] {
+		r.contrib[i] = k
+		e := PadEvent{Pin: b*c.cfg.PinsPerBank + i, Output: k&contribOut != 0, Level: clx.Level(k & contribHigh), Pull: clx.PullNone, Time: c.Now()}
+		switch {
+		case k&contribUp != 0:
+			e.Pull = clx.PullUp
+		case k&contribDown != 0:
+			e.Pull = clx.PullDown
+		}
+		p.add(e)
 	}
 	if !c.cfg.EmulateDebounce && r.debounce[i] > 0 && r.dir&bit == 0 {
 		if lvl != r.in>>i&1 {
@@ -334,6 +366,24 @@ func (c *Controller) ReleasePad(pin int) error {
 	return nil
 }
 
+// PadPull returns the pull of an input pad (PullNone for an output).
+func (c *Controller) PadPull(pin int) (clx.Pull, error) {
+	b, i, err := c.locate(pin)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := c.banks[b].contribution(i)
+	switch {
+	case k&contribUp != 0:
+		return clx.PullUp, nil
+	case k&contribDown != 0:
+		return clx.PullDown, nil
+	}
+	return clx.PullNone, nil
+}
+
 // Pad returns the level on a pad's wire and whether the controller drives
 // it (an output).
 func (c *Controller) Pad(pin int) (l clx.Level, output bool, err error) {
@@ -347,8 +397,8 @@ func (c *Controller) Pad(pin int) (l clx.Level, output bool, err error) {
 	return clx.Level(r.padLevel(i)), r.dir&(1<<i) != 0, nil
 }
 
-// OnPadChange registers fn to receive every change of a pad the controller
-// drives. fn runs synchronously in the goroutine that caused the change,
+// OnPadChange registers fn to receive every change of what the
+// controller puts on a pad's wire (an output's level, an input's pull). fn runs synchronously in the goroutine that caused the change,
 // after the controller's lock is released; it must not call back into clx.
 func (c *Controller) OnPadChange(fn func(PadEvent)) {
 	c.mu.Lock()

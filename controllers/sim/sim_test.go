@@ -90,7 +90,11 @@ func TestPads(t *testing.T) {
 	must(t, c.ConnectIOPins(ctx, &clx.IORequest{Pins: []int{2}, Direction: clx.Output, Initial: 1}))
 	must(t, c.WritePins(ctx, 0, []int{2}, 0))
 	must(t, c.WritePins(ctx, 0, []int{2}, 0)) // no change, no event
-	if len(events) != 2 || events[0].Level != clx.High || events[1].Level != clx.Low || events[0].Pin != 2 {
+	if len(events) != 3 || events[0].Pull != clx.PullUp || events[0].Output || events[0].Pin != 1 {
+		t.Fatalf("pad events %+v, want the pull-up first", events)
+	}
+	events = events[1:]
+	if len(events) != 2 || !events[0].Output || events[0].Level != clx.High || events[1].Level != clx.Low || events[0].Pin != 2 {
 		t.Fatalf("pad events %+v", events)
 	}
 	if events[0].Time < before || events[1].Time < events[0].Time || events[1].Time > c.Now() {

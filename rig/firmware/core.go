@@ -44,6 +44,7 @@ type pulse struct {
 	width     uint64
 	period    uint64
 	remaining uint16
+	start     uint64 // when the current pulse began
 	next      uint64
 }
 
@@ -220,7 +221,9 @@ func (c *Core) timers(now uint64) uint64 {
 	}
 	for i := range c.pulses {
 		q := &c.pulses[i]
-		for q.active && now >= q.next {
+		// One step per Poll, timed from when the pin actually changed: a
+		// late main loop stretches a pulse or a gap, never shortens it.
+		if q.active && now >= q.next {
 			if q.on {
 				c.hal.SetPin(int(q.pin), drive(1-q.level), proto.PullNone)
 				q.on = false
@@ -230,13 +233,17 @@ func (c *Core) timers(now uint64) uint64 {
 					c.reportSeq++
 					m := proto.PulseDone{Seq: c.reportSeq, Pin: q.pin, Tick: now}
 					c.send(proto.TypePulseDone, uint8(c.reportSeq), m.Append(c.pay[:0]))
-					break
+				} else {
+					q.next = q.start + q.period
+					if gap := now + q.period - q.width; q.next < gap {
+						q.next = gap
+					}
 				}
-				q.next += q.period - q.width
 			} else {
 				c.hal.SetPin(int(q.pin), drive(q.level), proto.PullNone)
 				q.on = true
-				q.next += q.width
+				q.start = now
+				q.next = now + q.width
 			}
 		}
 		if q.active {

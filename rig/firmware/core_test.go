@@ -37,7 +37,7 @@ func (h *fakeHAL) ReadPin(pin int) bool {
 	}
 	return h.inputs&(1<<pin) != 0
 }
-func (h *fakeHAL) ArmEdges(pin int, on bool)  { h.armed[pin] = on }
+func (h *fakeHAL) ArmEdges(pin int, on bool) { h.armed[pin] = on }
 func (h *fakeHAL) SetEdgeHandler(f EdgeFunc) { h.handler = f }
 func (h *fakeHAL) Ticks() uint64             { return h.tick }
 func (h *fakeHAL) TickHz() uint32            { return 1_000_000 }
