@@ -30,11 +30,11 @@ type FaultKind uint8
 
 // Faults. The zero value is a healthy wire.
 const (
-	Healthy FaultKind = iota
-	Open              // the wire carries nothing: each side sees only itself
-	StuckLow          // the wire is shorted to ground
-	StuckHigh         // the wire is shorted to the supply
-	Swapped           // the wire's ends are crossed with another wire's
+	Healthy   FaultKind = iota
+	Open                // the wire carries nothing: each side sees only itself
+	StuckLow            // the wire is shorted to ground
+	StuckHigh           // the wire is shorted to the supply
+	Swapped             // the wire's ends are crossed with another wire's
 )
 
 var faultNames = [...]string{"healthy", "open", "stuck-at-0", "stuck-at-1", "swapped"}

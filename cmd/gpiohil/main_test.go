@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The commands as a user runs them: serve a virtual MCU, read its path
+// from the first line, ask it for its identity and ping it.
+func TestMCUCommands(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	vctx, stopVirtual := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() { done <- run(vctx, []string{"mcu", "virtual", "--name", "bench-pico"}, pw, io.Discard); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimSpace(line)
+	if !strings.HasPrefix(path, "/dev/") {
+		t.Fatalf("first line %q is not a tty path", line)
+	}
+	go io.Copy(io.Discard, pr)
+
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"mcu", "info", "--port", path}, &out, &errOut); code != exitOK {
+		t.Fatalf("info: exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"board      bench-pico", "protocol   1", "tick rate  1000000000 Hz", "pins       23", "probes"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("info output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := run(ctx, []string{"mcu", "ping", "--port", path, "-n", "50"}, &out, &errOut); code != exitOK {
+		t.Fatalf("ping: exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"50 pings to " + path, "min ", "median ", "p99 ", "max "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("ping output lacks %q:\n%s", want, out.String())
+		}
+	}
+	stopVirtual()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("virtual exited %d", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("virtual MCU did not stop when interrupted")
+	}
+	// The MCU is gone: a clear error, exit 1.
+	errOut.Reset()
+	if code := run(ctx, []string{"mcu", "info", "--port", path}, io.Discard, &errOut); code != exitFail || !strings.Contains(errOut.String(), path) {
+		t.Fatalf("info on a vanished MCU: exit %d, %q", code, errOut.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"mcu", "info"},
+		{"mcu", "info", "--port", "/dev/x", "--usb", "1:2"},
+		{"mcu", "ping", "--usb", "2e8a"},
+		{"mcu", "ping", "--port", "/dev/x", "-n", "0"},
+		{"mcu", "info", "--bogus"},
+		{"mcu", "virtual", "--pins", "99"},
+	} {
+		var errOut bytes.Buffer
+		if code := run(context.Background(), args, io.Discard, &errOut); code != exitUsage || !strings.HasPrefix(errOut.String(), "gpiohil: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, errOut.String())
+		}
+	}
+}
