@@ -18,7 +18,10 @@ func TestMCUCommands(t *testing.T) {
 	vctx, stopVirtual := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	go func() { done <- run(vctx, []string{"mcu", "virtual", "--name", "bench-pico"}, pw, io.Discard); pw.Close() }()
+	go func() {
+		done <- run(vctx, []string{"mcu", "virtual", "--name", "bench-pico"}, pw, io.Discard)
+		pw.Close()
+	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatal(err)

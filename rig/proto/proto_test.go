@@ -166,3 +166,19 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// The examples in PROTOCOL.md, byte for byte.
+func TestWireExamples(t *testing.T) {
+	for _, tc := range []struct {
+		wire []byte
+		want []byte
+	}{
+		{AppendFrame(nil, TypeReadClock, 5, nil), []byte{0x06, 0x01, 0x09, 0x05, 0x91, 0x11, 0x00}},
+		{AppendFrame(nil, TypeSetPin, 7, (&SetPin{Pin: 3, Drive: DriveHigh}).Append(nil)),
+			[]byte{0x06, 0x01, 0x03, 0x07, 0x03, 0x02, 0x03, 0x7d, 0xcb, 0x00}},
+	} {
+		if !bytes.Equal(tc.wire, tc.want) {
+			t.Errorf("wire % x, PROTOCOL.md says % x", tc.wire, tc.want)
+		}
+	}
+}
