@@ -52,8 +52,10 @@ type Framework struct {
 	workers   sync.WaitGroup
 	dpc       dpcQueue
 
-	mu     sync.Mutex // protects connection bookkeeping: bank.io*, bank.intrHolders, nextID
-	nextID int
+	mu      sync.Mutex // protects connection bookkeeping: bank.io*, bank.intrHolders, nextID, conns, closing
+	nextID  int
+	conns   map[interface{ Close() error }]struct{} // open connections
+	closing bool
 
 	errMu     sync.Mutex // protects following fields
 	errs      []error
@@ -121,7 +123,8 @@ func New(ctx context.Context, ctrl Controller, opts Options) (*Framework, error)
 	}
 	caps.guard()
 	lctx, cancel := context.WithCancel(context.Background())
-	f := &Framework{ctrl: ctrl, info: info, caps: caps, opts: opts, ctx: lctx, cancel: cancel}
+	f := &Framework{ctrl: ctrl, info: info, caps: caps, opts: opts, ctx: lctx, cancel: cancel,
+		conns: map[interface{ Close() error }]struct{}{}}
 	f.dpc.init()
 	for b := 0; b < info.Banks(); b++ {
 		f.banks = append(f.banks, newBank(f, b, info.BankPins(b)))
@@ -241,14 +244,27 @@ func discover(ctrl Controller, info Info) (capabilities, error) {
 // Info returns the controller's information.
 func (f *Framework) Info() Info { return f.info }
 
-// Close disconnects nothing on its own: it stops dispatch, waits for
-// running dispatch and deferred routines to finish (bounded by ctx), stops
-// and releases the controller. It is idempotent; later calls return the
-// first call's result. Connections still open fail with ErrClosed.
+// Close closes every connection still open (pins return to their default
+// state, interrupts are disabled), waits for running dispatch and deferred
+// routines to finish (bounded by ctx), then stops and releases the
+// controller. It is idempotent; later calls return the first call's
+// result. Operations on connections fail with ErrClosed afterwards.
 func (f *Framework) Close(ctx context.Context) error {
 	f.closeOnce.Do(func() {
-		f.closed.Store(true)
 		var errs []error
+		f.mu.Lock()
+		f.closing = true
+		open := make([]interface{ Close() error }, 0, len(f.conns))
+		for c := range f.conns {
+			open = append(open, c)
+		}
+		f.mu.Unlock()
+		for _, c := range open {
+			if err := c.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		f.closed.Store(true)
 		if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx, false) }); err != nil {
 			errs = append(errs, fmt.Errorf("clx: close: stop: %w", asDriverErr(err)))
 		}

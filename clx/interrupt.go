@@ -155,6 +155,10 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	bit := uint64(1) << i
 
 	f.mu.Lock()
+	if f.closing {
+		f.mu.Unlock()
+		return nil, pinErr(op, cfg.Pin, b.id, ErrClosed)
+	}
 	if h := b.ioHolder[i]; h != nil {
 		f.mu.Unlock()
 		return nil, &PinError{Op: op, Pin: cfg.Pin, Bank: b.id, Holder: h.name, Err: ErrSharingViolation}
@@ -240,6 +244,7 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	p.conns = append(conns, c)
 	b.intrHolders[i]++
 	b.intrExclusive[i] = !cfg.Shared
+	f.conns[c] = struct{}{}
 	f.mu.Unlock()
 	// Anything raised while the pin was being enabled (a level already
 	// asserted) is dispatched here.
@@ -370,6 +375,7 @@ func (c *InterruptConn) Close() error {
 		return nil
 	}
 	i := c.p.index
+	delete(f.conns, c)
 	b.intrHolders[i]--
 	b.lock()
 	p := c.p

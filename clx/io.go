@@ -124,6 +124,10 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 	}
 
 	f.mu.Lock()
+	if f.closing {
+		f.mu.Unlock()
+		return nil, pinErr(op, -1, -1, ErrClosed)
+	}
 	// Sharing rules, for every pin before touching any.
 	for _, g := range c.groups {
 		b := g.b
@@ -197,6 +201,7 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 			}
 		}
 	}
+	f.conns[c] = struct{}{}
 	f.mu.Unlock()
 	for _, g := range c.groups {
 		if g.b.pending.Load() {
@@ -381,6 +386,7 @@ func (c *IOConn) Close() error {
 			}
 		}
 	}()
+	delete(f.conns, c)
 	var first error
 	for _, g := range c.groups {
 		b := g.b

@@ -1,0 +1,128 @@
+package rig
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gpiohil/gpiohil/clx"
+)
+
+// AckMode is how the responder answers on its ack line.
+type AckMode uint8
+
+// Ack modes.
+const (
+	// AckMirror drives the ack line to the level the stimulus moved to
+	// (the stimulus's own polarity when the controller does not say).
+	AckMirror AckMode = iota
+	// AckToggle flips the ack line on every delivery.
+	AckToggle
+	// AckPulse drives the ack line high and back low on every delivery.
+	AckPulse
+)
+
+// ResponderConfig configures the responder of one probe pair.
+type ResponderConfig struct {
+	Pair         string // probe pair name
+	Mode         clx.Mode
+	Polarity     clx.Polarity
+	AssertedHigh bool // emulated active-both: the first interrupt is at high
+	Pull         clx.Pull
+	Debounce     time.Duration
+	// NoClaim makes the ISR report every interrupt as not its own.
+	NoClaim bool
+	Ack     AckMode
+	// Limit, when positive, makes the ISR mask its interrupt after that
+	// many deliveries: a level interrupt's source is silenced.
+	Limit int
+}
+
+// Responder is a clx client driver that connects an interrupt on a probe
+// pair's stimulus line and answers on its ack line.
+type Responder struct {
+	cfg  ResponderConfig
+	conn *clx.InterruptConn
+	ack  *clx.IOConn
+
+	deliveries atomic.Int64
+	mu         sync.Mutex // protects level, last
+	level      byte
+	last       clx.InterruptContext
+}
+
+// Respond connects a responder. The ack line starts low.
+func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, error) {
+	p, ok := r.Pair(cfg.Pair)
+	if !ok {
+		return nil, fmt.Errorf("rig %s: no probe pair %q", r.Fixture.Name, cfg.Pair)
+	}
+	rs := &Responder{cfg: cfg}
+	var err error
+	rs.ack, err = r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output,
+		Name: "responder " + cfg.Pair + " ack"})
+	if err != nil {
+		return nil, fmt.Errorf("responder %s: ack line %s: %w", cfg.Pair, p.Ack.Name, err)
+	}
+	rs.conn, err = r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: p.Stimulus.TargetPin, Mode: cfg.Mode,
+		Polarity: cfg.Polarity, AssertedHigh: cfg.AssertedHigh, Pull: cfg.Pull, Debounce: cfg.Debounce, ISR: rs.isr,
+		Name: "responder " + cfg.Pair})
+	if err != nil {
+		rs.ack.Close()
+		return nil, fmt.Errorf("responder %s: stimulus line %s: %w", cfg.Pair, p.Stimulus.Name, err)
+	}
+	return rs, nil
+}
+
+func (rs *Responder) isr(ic clx.InterruptContext) bool {
+	n := rs.deliveries.Add(1)
+	rs.mu.Lock()
+	rs.last = ic
+	var out []byte
+	switch rs.cfg.Ack {
+	case AckMirror:
+		l := byte(rs.cfg.Polarity.Asserted())
+		if ic.HasLevel {
+			l = byte(ic.Level)
+		}
+		rs.level = l
+		out = []byte{l}
+	case AckToggle:
+		rs.level ^= 1
+		out = []byte{rs.level}
+	case AckPulse:
+		out = []byte{1, 0}
+	}
+	rs.mu.Unlock()
+	for _, v := range out {
+		_ = rs.ack.Write(context.Background(), []byte{v})
+	}
+	if rs.cfg.Limit > 0 && n == int64(rs.cfg.Limit) {
+		_ = rs.conn.Mask(context.Background())
+	}
+	return !rs.cfg.NoClaim
+}
+
+// Deliveries returns how many times the ISR ran.
+func (rs *Responder) Deliveries() int { return int(rs.deliveries.Load()) }
+
+// Last returns the context of the latest delivery.
+func (rs *Responder) Last() clx.InterruptContext {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.last
+}
+
+// Conn returns the interrupt connection (to mask, unmask or check Err).
+func (rs *Responder) Conn() *clx.InterruptConn { return rs.conn }
+
+// Close disconnects the interrupt and releases the ack line.
+func (rs *Responder) Close() error {
+	err := rs.conn.Close()
+	if e := rs.ack.Close(); err == nil {
+		err = e
+	}
+	return err
+}

@@ -1,0 +1,89 @@
+package rig_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/mcu"
+)
+
+func TestOpenSimRigAndProbe(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fx, err := fixtures.Load("sim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := rig.Open(ctx, fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := r.Pair("pair0")
+	if !ok || p.Stimulus.MCUPin != 0 || p.Ack.TargetPin != 1 {
+		t.Fatalf("pair0 %+v", p)
+	}
+	rs, err := r.Respond(ctx, rig.ResponderConfig{Pair: "pair0", Polarity: 2 /* both */})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: 0, Ack: 1, StimLevel: i%2 == 0, AckEdge: mcu.Both, Timeout: time.Second})
+		if err != nil || res.TimedOut {
+			t.Fatalf("probe %d: %+v %v", i, res, err)
+		}
+	}
+	if rs.Deliveries() != 10 {
+		t.Fatalf("%d deliveries", rs.Deliveries())
+	}
+	// Close leaves the pins safe: the responder's ack line, still open,
+	// is released (the MCU, pulling down, reads low).
+	must(t, r.MCU.SetPin(ctx, 1, mcu.HiZ, mcu.PullDown))
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if l, out, _ := r.Sim.Pad(1); out || l != 0 {
+		t.Fatalf("ack line after close: output=%v level=%v", out, l)
+	}
+}
+
+func TestOpenRefusesWhatItCannotBuild(t *testing.T) {
+	fx, err := fixtures.Load("boards/rpi5-pico")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rig.Open(context.Background(), fx)
+	if !errors.Is(err, rig.ErrUnsupported) {
+		t.Fatalf("open a cdev rig: %v", err)
+	}
+}
+
+func TestLockExcludesSecondHolder(t *testing.T) {
+	t.Setenv("GPIOHIL_LOCK_DIR", t.TempDir())
+	l, err := rig.Acquire("/dev/ttyACM0", "first job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rig.Acquire("/dev/ttyACM0", "second job")
+	if !errors.Is(err, rig.ErrBusy) || !strings.Contains(err.Error(), "first job") || !strings.Contains(err.Error(), "/dev/ttyACM0") {
+		t.Fatalf("second acquire: %v", err)
+	}
+	must(t, l.Release())
+	l2, err := rig.Acquire("/dev/ttyACM0", "second job")
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	must(t, l2.Release())
+	must(t, l2.Release())
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
