@@ -196,3 +196,5 @@ func (r *Rig) Close() error {
 	}
 	return nil
 }
+
+var timeAfter = time.After
