@@ -22,6 +22,9 @@ type InterruptContext struct {
 	HasControllerTime bool
 	// DispatchTime is when the framework's dispatch pass began.
 	DispatchTime time.Time
+	// Conn is the connection being served (an ISR may mask it; it is set
+	// even when the ISR runs before ConnectInterrupt has returned).
+	Conn *InterruptConn
 }
 
 // ISR is an interrupt service routine. It reports whether it claimed the
@@ -402,6 +405,7 @@ func (c *InterruptConn) invoke(ic InterruptContext, passive bool) (claimed bool,
 	if c.closed.Load() || c.err.Load() != nil {
 		return false, nil
 	}
+	ic.Conn = c
 	claimed, perr = c.callISR(ic)
 	if perr != nil || !claimed || c.dpc == nil {
 		return claimed, perr
@@ -488,6 +492,7 @@ func (q *dpcQueue) run(f *Framework) {
 				continue
 			}
 			c.inflight.Add(1)
+			ic.Conn = c
 			perr := c.callDPC(ic)
 			c.inflight.Add(-1)
 			if perr != nil {

@@ -35,6 +35,9 @@ type ResponderConfig struct {
 	// NoClaim makes the ISR report every interrupt as not its own.
 	NoClaim bool
 	Ack     AckMode
+	// AckStart is the ack line's level before the first delivery (for
+	// AckMirror, the stimulus's idle level).
+	AckStart clx.Level
 	// Limit, when positive, makes the ISR mask its interrupt after that
 	// many deliveries: a level interrupt's source is silenced.
 	Limit int
@@ -53,16 +56,16 @@ type Responder struct {
 	last       clx.InterruptContext
 }
 
-// Respond connects a responder. The ack line starts low.
+// Respond connects a responder. The ack line starts at AckStart.
 func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, error) {
 	p, ok := r.Pair(cfg.Pair)
 	if !ok {
 		return nil, fmt.Errorf("rig %s: no probe pair %q", r.Fixture.Name, cfg.Pair)
 	}
-	rs := &Responder{cfg: cfg}
+	rs := &Responder{cfg: cfg, level: byte(cfg.AckStart)}
 	var err error
 	rs.ack, err = r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output,
-		Name: "responder " + cfg.Pair + " ack"})
+		Initial: []byte{byte(cfg.AckStart)}, Name: "responder " + cfg.Pair + " ack"})
 	if err != nil {
 		return nil, fmt.Errorf("responder %s: ack line %s: %w", cfg.Pair, p.Ack.Name, err)
 	}
@@ -100,7 +103,7 @@ func (rs *Responder) isr(ic clx.InterruptContext) bool {
 		_ = rs.ack.Write(context.Background(), []byte{v})
 	}
 	if rs.cfg.Limit > 0 && n == int64(rs.cfg.Limit) {
-		_ = rs.conn.Mask(context.Background())
+		_ = ic.Conn.Mask(context.Background())
 	}
 	return !rs.cfg.NoClaim
 }

@@ -1,0 +1,169 @@
+package specs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/mcu"
+)
+
+// specTimeout bounds every spec that waits on a wire.
+const specTimeout = 2 * time.Minute
+
+// prepare is the common start of a spec past bring-up: wiring healthy,
+// MCU pins released, every stimulus driven low.
+func prepare(ctx context.Context) *rig.Rig {
+	GinkgoHelper()
+	requireWiring()
+	r := theRig
+	Expect(r.MCU.Reset(ctx)).To(Succeed())
+	for _, p := range r.Pairs {
+		Expect(r.MCU.SetPin(ctx, p.Stimulus.MCUPin, mcu.Low, mcu.PullNone)).To(Succeed())
+	}
+	return r
+}
+
+func needPairs(n int) {
+	GinkgoHelper()
+	if have := len(Fixture().Probes); have < n {
+		Skip(fmt.Sprintf("needs %d probe pairs; fixture %s has %d", n, Fixture().Name, have))
+	}
+}
+
+func needCap(what string, ok bool) {
+	GinkgoHelper()
+	if !ok {
+		Skip(fmt.Sprintf("needs %s, which fixture %s does not declare in capabilities", what, Fixture().Name))
+	}
+}
+
+func pair(i int) rig.Pair {
+	GinkgoHelper()
+	needPairs(i + 1)
+	return theRig.Pairs[i]
+}
+
+// respond connects a responder and closes it when the spec ends.
+func respond(ctx context.Context, cfg rig.ResponderConfig) *rig.Responder {
+	GinkgoHelper()
+	rs, err := theRig.Respond(ctx, cfg)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(rs.Close)
+	return rs
+}
+
+// respondBoth connects an active-both responder that mirrors the
+// stimulus, with the stimulus idling high: an emulated active-both
+// (asserted low) then starts without the interrupt it gives at connect
+// when the line sits low. Probes should start by driving low.
+func respondBoth(ctx context.Context, p rig.Pair) *rig.Responder {
+	GinkgoHelper()
+	setStim(ctx, p, true)
+	settle(ctx)
+	return respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: clx.ActiveBoth, Ack: rig.AckMirror, AckStart: clx.High})
+}
+
+// setStim drives a pair's stimulus wire.
+func setStim(ctx context.Context, p rig.Pair, high bool) {
+	GinkgoHelper()
+	d := mcu.Low
+	if high {
+		d = mcu.High
+	}
+	Expect(theRig.MCU.SetPin(ctx, p.Stimulus.MCUPin, d, mcu.PullNone)).To(Succeed())
+}
+
+// probe drives the stimulus to high (or low) and waits up to timeout for
+// any edge on the ack wire.
+func probe(ctx context.Context, p rig.Pair, high bool, timeout time.Duration) mcu.ProbeResult {
+	GinkgoHelper()
+	res, err := theRig.MCU.Probe(ctx, mcu.ProbeSpec{Stim: p.Stimulus.MCUPin, Ack: p.Ack.MCUPin, StimLevel: high,
+		AckEdge: mcu.Both, Timeout: timeout})
+	Expect(err).NotTo(HaveOccurred())
+	return res
+}
+
+// collectAcks arms the ack wire, runs do, and gathers ack edges until want
+// have arrived (or the probe timeout passed), then for quiet longer to
+// catch any extra.
+func collectAcks(ctx context.Context, p rig.Pair, want int, quiet time.Duration, do func()) []mcu.EdgeEvent {
+	GinkgoHelper()
+	c := theRig.MCU
+	sub := c.Subscribe(4096)
+	defer sub.Close()
+	Expect(c.Arm(ctx, 1<<p.Ack.MCUPin, mcu.Both)).To(Succeed())
+	defer c.Disarm(context.WithoutCancel(ctx), 1<<p.Ack.MCUPin)
+	if do != nil {
+		do()
+	}
+	var got []mcu.EdgeEvent
+	deadline := time.NewTimer(Fixture().Timing.ProbeTimeout)
+	defer deadline.Stop()
+	for len(got) < want {
+		select {
+		case e := <-sub.C():
+			got = append(got, e)
+		case <-deadline.C:
+			return got
+		case <-ctx.Done():
+			return got
+		}
+	}
+	extra := time.NewTimer(quiet)
+	defer extra.Stop()
+	for {
+		select {
+		case e := <-sub.C():
+			got = append(got, e)
+		case <-extra.C:
+			Expect(sub.Dropped()).To(BeZero(), "edge reports dropped by a slow subscriber")
+			return got
+		case <-ctx.Done():
+			return got
+		}
+	}
+}
+
+// ioConnect opens a target I/O connection for the spec's duration.
+func ioConnect(ctx context.Context, cfg clx.IOConfig) *clx.IOConn {
+	GinkgoHelper()
+	c, err := theRig.Framework.ConnectIO(ctx, cfg)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(c.Close)
+	return c
+}
+
+// mcuReads returns the level the MCU reads on a wire.
+func mcuReads(ctx context.Context, w rig.Wire) bool {
+	GinkgoHelper()
+	l, err := theRig.MCU.ReadPins(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return l&(1<<w.MCUPin) != 0
+}
+
+// targetReads returns the level the target reads on a wire's line.
+func targetReads(ctx context.Context, w rig.Wire, pull clx.Pull) bool {
+	GinkgoHelper()
+	in, err := theRig.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Pull: pull, Name: "spec read"})
+	Expect(err).NotTo(HaveOccurred())
+	defer in.Close()
+	buf := []byte{0}
+	Expect(in.Read(ctx, buf)).To(Succeed())
+	return buf[0]&1 != 0
+}
+
+// settle lets levels cross the wires (the harness delay on the sim tier).
+func settle(ctx context.Context) {
+	GinkgoHelper()
+	if d := Fixture().Harness.Delay; d > 0 {
+		time.Sleep(2 * d)
+	}
+	_, err := theRig.MCU.ReadClock(ctx)
+	Expect(err).NotTo(HaveOccurred())
+}

@@ -1,0 +1,40 @@
+package specs
+
+import (
+	"errors"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/rig"
+)
+
+var _ = Describe("Storms", Label("storms"), func() {
+	It("disables a level nobody claims, and keeps serving other pins", func(ctx SpecContext) {
+		prepare(ctx)
+		p := pair(0)
+		t := Fixture().Timing
+		rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, NoClaim: true, Ack: rig.AckToggle})
+		setStim(ctx, p, true)
+		Eventually(ctx, rs.Conn().Failed()).WithTimeout(30 * time.Second).Should(BeClosed())
+		var storm *clx.StormError
+		Expect(errors.As(rs.Conn().Err(), &storm)).To(BeTrue(), "got %v", rs.Conn().Err())
+		Expect(storm.Pin).To(Equal(p.Stimulus.TargetPin))
+		Expect(storm.Count).To(BeNumerically(">", clx.DefaultStormThreshold))
+		AddReportEntry("storm", storm.Error())
+		// The disabled pin no longer answers.
+		setStim(ctx, p, false)
+		Expect(collectAcks(ctx, p, 0, t.Quiet, func() { setStim(ctx, p, true) })).To(BeEmpty(), "a stormed pin answered")
+		if len(theRig.Pairs) < 2 {
+			Skip("the fixture has one probe pair: the framework's service of other pins is not checked")
+		}
+		q := theRig.Pairs[1]
+		other := respondBoth(ctx, q)
+		for i, l := range []bool{false, true, false} {
+			Expect(probe(ctx, q, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "pair %s edge %d after the storm", q.Name, i)
+		}
+		Expect(other.Deliveries()).To(Equal(3))
+	}, SpecTimeout(specTimeout))
+})
