@@ -16,7 +16,7 @@ var _ = Describe("Bring-up", Label("bring-up"), func() {
 			theRigOrFail()
 			for _, res := range LastResults().Wiring {
 				if res.Wire.Name == w.Name {
-					AddReportEntry("wire "+w.Name, res.Diagnosis())
+					AddReportEntry("wire "+w.Name, res.Diagnosis(), ReportEntryVisibilityFailureOrVerbose)
 					Expect(res.OK).To(BeTrue(), "wire %s: %s", w.Name, res.Diagnosis())
 					return
 				}

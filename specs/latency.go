@@ -50,7 +50,7 @@ var _ = Describe("Latency", Label("latency"), func() {
 			}
 			record(func(r *Results) { r.Latency = append(r.Latency, lr) })
 			AddReportEntry("latency "+p.Name, fmt.Sprintf("n=%d timeouts=%d min=%v p50=%v p90=%v p99=%v max=%v",
-				lr.N, lr.Timeouts, lr.Min, lr.P50, lr.P90, lr.P99, lr.Max))
+				lr.N, lr.Timeouts, lr.Min, lr.P50, lr.P90, lr.P99, lr.Max), ReportEntryVisibilityFailureOrVerbose)
 			Expect(timeouts).To(BeZero(), "probes without an answer")
 			got := map[string]time.Duration{"p50": lr.P50, "p90": lr.P90, "p99": lr.P99, "max": lr.Max,
 				"p99.9": percentile(samples, 99.9), "p99.99": percentile(samples, 99.99)}

@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ue) || isFlagError(err) {
 		return exitUsage
 	}
+	if errors.Is(err, errChecksFailed) {
+		return exitFail
+	}
 	return exitFail
 }
 
@@ -74,6 +77,6 @@ target's answers in its own clock.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newMCUCmd())
+	root.AddCommand(newCheckCmd(), newFixtureCmd(), newMCUCmd())
 	return root
 }

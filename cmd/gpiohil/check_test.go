@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpiohil/gpiohil/fixtures"
+)
+
+// The test binary doubles as the gpiohil command (a spec run can happen
+// once per process): with this variable set, TestMain runs main.
+const asCommand = "GPIOHIL_TEST_AS_COMMAND"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCommand) == "1" {
+		os.Args = append([]string{"gpiohil"}, os.Args[1:]...)
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// gpiohil runs the command in a child process and returns its output and
+// exit status.
+func gpiohil(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), asCommand+"=1")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), code
+}
+
+// The main job as a new user runs it: no arguments, the embedded sim rig,
+// every spec, reports written.
+func TestCheckOnTheSimRig(t *testing.T) {
+	dir := t.TempDir()
+	junit, js := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
+	out, code := gpiohil(t, "check", "--junit-report", junit, "--json-report", js)
+	if code != exitOK {
+		t.Fatalf("check: exit %d\n%s", code, out)
+	}
+	for _, want := range []string{"0 Failed", "0 Skipped", "Rig sim (sim tier, embedded:sim)", "Wiring", "stim0  0        0            ok",
+		"Latency", "pair0", "pair1", "Narrowest pulse"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+	}
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(data, &suites); err != nil || suites.Tests < 30 || suites.Failures != 0 {
+		t.Fatalf("junit report: %+v %v", suites, err)
+	}
+	data, err = os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []map[string]any
+	if err := json.Unmarshal(data, &reports); err != nil || len(reports) != 1 {
+		t.Fatalf("json report: %v", err)
+	}
+	if !strings.Contains(string(data), "latency pair0") || !strings.Contains(string(data), "minimum pulse width") {
+		t.Fatal("json report lacks the measurements")
+	}
+}
+
+// A broken rig: the wiring table names each faulty wire and its fault,
+// the rest is skipped, and the exit status is 1.
+func TestCheckDiagnosesBrokenWiring(t *testing.T) {
+	src, err := fixtures.Source("sim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(src), "  delay: 0s\n",
+		"  delay: 0s\n  faults:\n    - {wire: ack1, kind: stuck-at-1}\n    - {wire: io0, kind: swapped, with: io2}\n", 1)
+	path := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := gpiohil(t, "check", "--fixture", path)
+	if code != exitFail {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{"ack1   3        3            FAULT   stuck-at-1", "io0    4        7            FAULT   swapped with io2",
+		"io2    6        23           FAULT   swapped with io0", "stim0  0        0            ok", "27 Skipped",
+		"Every spec past bring-up was skipped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q\n%s", want, out)
+		}
+	}
+}
+
+func TestCheckUsageAndFixtureErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("name: x\ntier: sim\nwires:\n  - {name: a, mcu_pin: 0, target_line: 0, colour: red}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := gpiohil(t, "check", "--fixture", bad)
+	if code != exitUsage || !strings.Contains(out, bad+":4:") || !strings.Contains(out, `unknown field "colour"`) {
+		t.Fatalf("bad fixture: exit %d\n%s", code, out)
+	}
+	out, code = gpiohil(t, "check", "--fixture", "no-such-rig")
+	if code != exitUsage || !strings.Contains(out, "no-such-rig") {
+		t.Fatalf("missing fixture: exit %d\n%s", code, out)
+	}
+	// A label filter runs a subset.
+	out, code = gpiohil(t, "check", "--label-filter", "io && !cap:pulls")
+	if code != exitOK || !strings.Contains(out, "Ran 10 of 34 Specs") {
+		t.Fatalf("label filter: exit %d\n%s", code, out)
+	}
+	// The emulated sim rig passes too.
+	out, code = gpiohil(t, "check", "--fixture", "sim-emulated", "--label-filter", "!latency")
+	if code != exitOK || !strings.Contains(out, "active-both, emulated") {
+		t.Fatalf("sim-emulated: exit %d\n%s", code, out)
+	}
+}
+
+func TestFixtureCommands(t *testing.T) {
+	out, code := gpiohil(t, "fixture", "list")
+	if code != exitOK || !strings.Contains(out, "boards/rpi5-pico") || !strings.Contains(out, "not yet run on hardware") {
+		t.Fatalf("list: %d\n%s", code, out)
+	}
+	out, code = gpiohil(t, "fixture", "validate", "sim", "boards/rpi4-pico")
+	if code != exitOK || strings.Count(out, ": ok") != 2 {
+		t.Fatalf("validate: %d\n%s", code, out)
+	}
+	out, code = gpiohil(t, "fixture", "show", "sim")
+	if code != exitOK || !strings.Contains(out, "name: sim") {
+		t.Fatalf("show: %d\n%s", code, out)
+	}
+}
