@@ -10,7 +10,11 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gpiohil/gpiohil/rig/proto"
 )
+
+const protoVersion = proto.Version
 
 // Exit codes.
 const (
@@ -77,6 +81,20 @@ target's answers in its own clock.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newCheckCmd(), newFixtureCmd(), newMCUCmd())
+	root.AddCommand(newCheckCmd(), newFixtureCmd(), newMCUCmd(), newVersionCmd())
 	return root
+}
+
+// version is set at build time (make dist).
+var version = "dev"
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print gpiohil's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "gpiohil %s (protocol %d)\n", version, protoVersion)
+		},
+	}
 }
