@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
@@ -46,7 +47,33 @@ type Rig struct {
 
 	virtual *virtual.MCU
 	lock    *Lock
+	cdev    *cdevTarget
+
+	errMu     sync.Mutex // protects driverErrs
+	driverErr []error
 }
+
+// driverError keeps an error the target's driver or clx found outside any
+// call (lost kernel events, controller-driver errors during dispatch).
+func (r *Rig) driverError(err error) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	if len(r.driverErr) < 100 {
+		r.driverErr = append(r.driverErr, err)
+	}
+}
+
+// DriverErrors returns the errors the target's driver and clx reported
+// outside any call.
+func (r *Rig) DriverErrors() []error {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
+	return append([]error(nil), r.driverErr...)
+}
+
+// LostEvents returns the kernel edge events the cdev controller lost (0
+// on other targets).
+func (r *Rig) LostEvents() uint64 { return r.cdevLost() }
 
 // Open assembles the rig a fixture describes. On error everything opened
 // so far is closed again.
@@ -66,18 +93,29 @@ func Open(ctx context.Context, fx *fixtures.Fixture) (_ *Rig, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
 		}
-		if r.Framework, err = clx.New(ctx, r.Sim, clx.Options{}); err != nil {
+		if r.Framework, err = clx.New(ctx, r.Sim, clx.Options{OnError: r.driverError}); err != nil {
+			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
+		}
+	case "cdev":
+		if err = r.openCdev(ctx, fx); err != nil {
 			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
 		}
 	default:
-		return nil, fmt.Errorf("%w: rig %s needs the %q controller, which this build of gpiohil does not have yet",
-			ErrUnsupported, fx.Name, fx.Target.Controller)
+		return nil, fmt.Errorf("%w: rig %s: unknown controller %q", ErrUnsupported, fx.Name, fx.Target.Controller)
 	}
 	for _, w := range fx.Wires {
-		if w.Line.Name != "" {
-			return nil, fmt.Errorf("rig %s: wire %s: the %s controller has no line named %q", fx.Name, w.Name, fx.Target.Controller, w.Line.Name)
+		pin := w.Line.Offset
+		if r.Sim == nil {
+			if pin, err = r.cdevLine(w.Line); err != nil {
+				return nil, fmt.Errorf("rig %s: wire %s: %w", fx.Name, w.Name, err)
+			}
+		} else if w.Line.Name != "" {
+			return nil, fmt.Errorf("rig %s: wire %s: the sim controller has no line named %q", fx.Name, w.Name, w.Line.Name)
 		}
-		r.Wires = append(r.Wires, Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: w.Line.Offset, Line: w.Line})
+		if pin >= r.Framework.Info().TotalPins {
+			return nil, fmt.Errorf("rig %s: wire %s: line %s is beyond the target's %d lines", fx.Name, w.Name, w.Line, r.Framework.Info().TotalPins)
+		}
+		r.Wires = append(r.Wires, Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: pin, Line: w.Line})
 	}
 	for _, p := range fx.Probes {
 		s, _ := r.Wire(p.Stimulus)
@@ -104,6 +142,8 @@ func Open(ctx context.Context, fx *fixtures.Fixture) (_ *Rig, err error) {
 					return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
 				}
 			}
+		} else if err = r.attachVirtualCdev(r.virtual); err != nil {
+			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
 		}
 		if path, err = r.virtual.Start(context.Background()); err != nil {
 			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
@@ -181,6 +221,7 @@ func (r *Rig) Close() error {
 	if r.Harness != nil {
 		r.Harness.Close()
 	}
+	r.closeCdev()
 	if r.virtual != nil {
 		r.virtual.Close()
 	}

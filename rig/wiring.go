@@ -171,7 +171,7 @@ func (r *Rig) forward(ctx context.Context, one bool) ([][]bool, error) {
 				return nil, fmt.Errorf("wiring check: MCU pin %d: %w", w.MCUPin, err)
 			}
 		}
-		if err := r.settle(ctx); err != nil {
+		if err := r.Settle(ctx); err != nil {
 			return nil, err
 		}
 		if err := in.Read(ctx, buf); err != nil {
@@ -223,7 +223,7 @@ func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) 
 		if err := out.Write(ctx, buf); err != nil {
 			return nil, fmt.Errorf("wiring check: drive target lines: %w", err)
 		}
-		if err := r.settle(ctx); err != nil {
+		if err := r.Settle(ctx); err != nil {
 			return nil, err
 		}
 		levels, err := r.MCU.ReadPins(ctx)
@@ -238,16 +238,22 @@ func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) 
 	return reads, nil
 }
 
-// settle waits for levels to cross the wires: the harness delay on the
-// sim tier (a command round trip covers a real wire's nanoseconds).
-func (r *Rig) settle(ctx context.Context) error {
-	if d := r.Fixture.Harness.Delay; d > 0 {
-		t := timeAfter(2 * d)
+// Settle waits for levels to cross the wires: the harness delay on the
+// sim tier, a full poll of the gpio-sim lines on the QEMU tier, and a
+// command round trip (which covers a real wire's nanoseconds).
+func (r *Rig) Settle(ctx context.Context) error {
+	if d := r.Fixture.Harness.Settle(); d > 0 {
 		select {
-		case <-t:
+		case <-timeAfter(d):
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if err := r.syncCdev(ctx); err != nil {
+		return err
+	}
+	if err := r.syncCdev(ctx); err != nil { // the MCU's answer may have moved a line: sense it too
+		return err
 	}
 	_, err := r.MCU.ReadClock(ctx)
 	return err

@@ -615,7 +615,8 @@ func (c *Client) Probe(ctx context.Context, s ProbeSpec) (ProbeResult, error) {
 	}
 	timeout := c.Ticks(s.Timeout)
 	if timeout == 0 || timeout > 0xffffffff {
-		return ProbeResult{}, fmt.Errorf("mcu: probe timeout %v outside 1 tick..2^32 ticks: %w", s.Timeout, ErrRefused)
+		return ProbeResult{}, fmt.Errorf("mcu: probe timeout %v outside 1..2^32 ticks (%v at %s's %d Hz): %w",
+			s.Timeout, c.Duration(0xffffffff), c.id.BoardName(), c.id.TickHz, ErrRefused)
 	}
 	m := proto.Probe{Stim: uint8(s.Stim), Ack: uint8(s.Ack), AckEdge: uint8(s.AckEdge), At: s.At, Timeout: uint32(timeout)}
 	if s.StimLevel {

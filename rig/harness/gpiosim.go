@@ -1,0 +1,167 @@
+//go:build linux
+
+package harness
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warthog618/go-gpiosim"
+
+	"github.com/gpiohil/gpiohil/rig/proto"
+	"github.com/gpiohil/gpiohil/rig/virtual"
+)
+
+// GPIOSim wires a virtual MCU to the lines of a kernel gpio-sim chip: what
+// an MCU pin puts on a wire becomes the line's simulated pull (driven high
+// or pulled up: pull-up; driven low or pulled down: pull-down), and what
+// the target drives is sensed by polling the line's value. gpio-sim has
+// one pull per line, so the two sides' pulls cannot both be modelled: a
+// rig on it does not declare the pulls capability.
+type GPIOSim struct {
+	sim    *gpiosim.Sim
+	chip   *gpiosim.Chip
+	mcu    *virtual.MCU
+	poll   time.Duration
+	mu     sync.Mutex  // protects wires, last, driven
+	wires  map[int]int // MCU pin → line offset
+	last   map[int]int // line offset → last value seen
+	driven map[int]int // MCU pin → level it drives (absent: not driving)
+	cycles atomic.Uint64
+	done   chan struct{}
+	wg     sync.WaitGroup
+}
+
+// NewGPIOSim creates a gpio-sim chip labelled label with n lines (through
+// configfs: needs root and the gpio-sim module).
+func NewGPIOSim(label string, n int) (*GPIOSim, error) {
+	s, err := gpiosim.NewSim(gpiosim.WithName("gpiohil"), gpiosim.WithBank(gpiosim.NewBank(label, n)))
+	if err != nil {
+		return nil, fmt.Errorf("harness: create gpio-sim chip %q with %d lines (is the gpio-sim module loaded, configfs mounted, and are you root?): %w", label, n, err)
+	}
+	return &GPIOSim{sim: s, chip: &s.Chips[0], wires: map[int]int{}, last: map[int]int{}, driven: map[int]int{},
+		done: make(chan struct{})}, nil
+}
+
+// ChipName returns the gpiochip name of the simulated chip.
+func (g *GPIOSim) ChipName() string { return g.chip.ChipName() }
+
+// Attach starts carrying changes between m and the chip's lines, polling
+// target outputs every poll (0 means 100µs).
+func (g *GPIOSim) Attach(m *virtual.MCU, poll time.Duration) {
+	if poll <= 0 {
+		poll = 100 * time.Microsecond
+	}
+	g.mcu, g.poll = m, poll
+	m.OnDrive(g.mcuChanged)
+	g.wg.Add(1)
+	go g.poller()
+}
+
+// Connect adds a wire between an MCU pin and a line offset.
+func (g *GPIOSim) Connect(w Wire) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if w.TargetPin < 0 || w.TargetPin >= g.chip.Config().NumLines {
+		return fmt.Errorf("%w: wire %s: gpio-sim chip has no line %d", ErrBadWiring, w.Name, w.TargetPin)
+	}
+	g.wires[w.MCUPin] = w.TargetPin
+	g.last[w.TargetPin] = -1
+	return nil
+}
+
+func (g *GPIOSim) mcuChanged(e virtual.PinEvent) {
+	g.mu.Lock()
+	off, ok := g.wires[e.Pin]
+	if ok {
+		delete(g.driven, e.Pin)
+		if e.Driven {
+			g.driven[e.Pin] = 0
+			if e.Level {
+				g.driven[e.Pin] = 1
+			}
+		}
+	}
+	g.mu.Unlock()
+	if !ok {
+		return
+	}
+	switch {
+	case e.Driven && e.Level, !e.Driven && e.Pull == proto.PullUp:
+		_ = g.chip.Pullup(off)
+	case e.Driven, e.Pull == proto.PullDown:
+		_ = g.chip.Pulldown(off)
+	}
+}
+
+// poller senses the lines' values and tells the MCU of every change. A
+// line the MCU drives that reads otherwise has had its pull overwritten
+// by the target's bias (gpio-sim keeps one pull per line): the MCU's level
+// is written again (if the target is driving the line, it still wins).
+func (g *GPIOSim) poller() {
+	defer g.wg.Done()
+	for {
+		select {
+		case <-g.done:
+			return
+		case <-time.After(g.poll):
+		}
+		g.mu.Lock()
+		type change struct{ pin, v int }
+		var changes []change
+		var reassert []change
+		for pin, off := range g.wires {
+			v, err := g.chip.Level(off)
+			if err != nil {
+				continue
+			}
+			if d, ok := g.driven[pin]; ok && d != v {
+				reassert = append(reassert, change{off, d})
+			}
+			if v == g.last[off] {
+				continue
+			}
+			g.last[off] = v
+			changes = append(changes, change{pin, v})
+		}
+		g.mu.Unlock()
+		for _, c := range reassert {
+			_ = g.chip.SetPull(c.pin, c.v)
+		}
+		for _, c := range changes {
+			_ = g.mcu.SetInput(c.pin, true, c.v == 1)
+		}
+		g.cycles.Add(1)
+	}
+}
+
+// Sync waits until a whole poll has run after the call, so every level on
+// the lines has reached the MCU.
+func (g *GPIOSim) Sync(ctx context.Context) error {
+	want := g.cycles.Load() + 2
+	for g.cycles.Load() < want {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("harness: gpio-sim sync: %w", ctx.Err())
+		case <-g.done:
+			return nil
+		case <-time.After(g.poll):
+		}
+	}
+	return nil
+}
+
+// Close stops the poller and removes the simulated chip.
+func (g *GPIOSim) Close() {
+	select {
+	case <-g.done:
+		return
+	default:
+	}
+	close(g.done)
+	g.wg.Wait()
+	g.sim.Close()
+}
