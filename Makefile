@@ -1,7 +1,7 @@
 # gpiohil — see README.md.
 GO ?= go
 
-.PHONY: test fmt-check vet race specs-emulated bench dist clean
+.PHONY: test fmt-check vet race specs-emulated test-vm bench-vm bench dist clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
@@ -22,6 +22,16 @@ race:
 specs-emulated:
 	GPIOHIL_FIXTURE=sim-emulated $(GO) test -race -count=1 ./specs
 
+## test-vm: the QEMU tier — Debian's kernel with gpio-sim under TCG, gpiohil check
+## inside; installs its Debian packages when run as root, caches downloads and builds
+## in $${XDG_CACHE_HOME:-~/.cache}/gpiohil.
+test-vm:
+	GPIOHIL_VM_OUT=$(CURDIR)/vm-out fixtures/qemu/vm.sh run
+
+## bench-vm: the cdev measurements in the QEMU guest (bare go-gpiocdev vs clx).
+bench-vm:
+	GPIOHIL_VM_OUT=$(CURDIR)/vm-out fixtures/qemu/vm.sh bench
+
 ## bench: benchmarks, each beside its baseline (bare controller, raw pty echo).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./clx/... ./rig/...
@@ -35,4 +45,4 @@ dist:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/gpiohil-linux-armv6 ./cmd/gpiohil
 
 clean:
-	rm -rf dist
+	rm -rf dist vm-out

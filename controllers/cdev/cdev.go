@@ -68,7 +68,7 @@ func Open(cfg Config) (*Controller, error) {
 		cfg.Consumer = "gpiohil"
 	}
 	if cfg.EventBuffer == 0 {
-		cfg.EventBuffer = 64
+		cfg.EventBuffer = DefaultEventBuffer
 	}
 	name, err := resolveChip(cfg.Chip)
 	if err != nil {

@@ -5,6 +5,8 @@ package harness
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +33,33 @@ type GPIOSim struct {
 	last   map[int]int // line offset → last value seen
 	driven map[int]int // MCU pin → level it drives (absent: not driving)
 	cycles atomic.Uint64
+	files  map[int]*lineFiles // by line offset, opened once: no open/close per poll
 	done   chan struct{}
 	wg     sync.WaitGroup
+}
+
+// lineFiles are a gpio-sim line's sysfs attributes, kept open and
+// accessed at offset 0 (each read at 0 regenerates the value).
+type lineFiles struct {
+	value, pull *os.File
+}
+
+func (l *lineFiles) level() (int, error) {
+	var b [4]byte
+	n, err := l.value.ReadAt(b[:], 0)
+	if n == 0 {
+		return 0, fmt.Errorf("harness: read gpio-sim value: %w", err)
+	}
+	return int(b[0] - '0'), nil
+}
+
+func (l *lineFiles) setPull(v int) error {
+	s := "pull-down"
+	if v == 1 {
+		s = "pull-up"
+	}
+	_, err := l.pull.WriteAt([]byte(s), 0)
+	return err
 }
 
 // NewGPIOSim creates a gpio-sim chip labelled label with n lines (through
@@ -43,7 +70,7 @@ func NewGPIOSim(label string, n int) (*GPIOSim, error) {
 		return nil, fmt.Errorf("harness: create gpio-sim chip %q with %d lines (is the gpio-sim module loaded, configfs mounted, and are you root?): %w", label, n, err)
 	}
 	return &GPIOSim{sim: s, chip: &s.Chips[0], wires: map[int]int{}, last: map[int]int{}, driven: map[int]int{},
-		done: make(chan struct{})}, nil
+		files: map[int]*lineFiles{}, done: make(chan struct{})}, nil
 }
 
 // ChipName returns the gpiochip name of the simulated chip.
@@ -68,6 +95,20 @@ func (g *GPIOSim) Connect(w Wire) error {
 	if w.TargetPin < 0 || w.TargetPin >= g.chip.Config().NumLines {
 		return fmt.Errorf("%w: wire %s: gpio-sim chip has no line %d", ErrBadWiring, w.Name, w.TargetPin)
 	}
+	dirs, _ := filepath.Glob(fmt.Sprintf("/sys/devices/platform/*/%s/sim_gpio%d", g.chip.ChipName(), w.TargetPin))
+	if len(dirs) != 1 {
+		return fmt.Errorf("%w: wire %s: no sysfs directory for line %d of %s", ErrBadWiring, w.Name, w.TargetPin, g.chip.ChipName())
+	}
+	v, err := os.Open(filepath.Join(dirs[0], "value"))
+	if err != nil {
+		return fmt.Errorf("harness: wire %s: %w", w.Name, err)
+	}
+	p, err := os.OpenFile(filepath.Join(dirs[0], "pull"), os.O_WRONLY, 0)
+	if err != nil {
+		v.Close()
+		return fmt.Errorf("harness: wire %s: %w", w.Name, err)
+	}
+	g.files[w.TargetPin] = &lineFiles{value: v, pull: p}
 	g.wires[w.MCUPin] = w.TargetPin
 	g.last[w.TargetPin] = -1
 	return nil
@@ -76,6 +117,7 @@ func (g *GPIOSim) Connect(w Wire) error {
 func (g *GPIOSim) mcuChanged(e virtual.PinEvent) {
 	g.mu.Lock()
 	off, ok := g.wires[e.Pin]
+	lf := g.files[off]
 	if ok {
 		delete(g.driven, e.Pin)
 		if e.Driven {
@@ -91,9 +133,9 @@ func (g *GPIOSim) mcuChanged(e virtual.PinEvent) {
 	}
 	switch {
 	case e.Driven && e.Level, !e.Driven && e.Pull == proto.PullUp:
-		_ = g.chip.Pullup(off)
+		_ = lf.setPull(1)
 	case e.Driven, e.Pull == proto.PullDown:
-		_ = g.chip.Pulldown(off)
+		_ = lf.setPull(0)
 	}
 }
 
@@ -114,7 +156,7 @@ func (g *GPIOSim) poller() {
 		var changes []change
 		var reassert []change
 		for pin, off := range g.wires {
-			v, err := g.chip.Level(off)
+			v, err := g.files[off].level()
 			if err != nil {
 				continue
 			}
@@ -129,7 +171,7 @@ func (g *GPIOSim) poller() {
 		}
 		g.mu.Unlock()
 		for _, c := range reassert {
-			_ = g.chip.SetPull(c.pin, c.v)
+			_ = g.files[c.pin].setPull(c.v)
 		}
 		for _, c := range changes {
 			_ = g.mcu.SetInput(c.pin, true, c.v == 1)
@@ -163,5 +205,9 @@ func (g *GPIOSim) Close() {
 	}
 	close(g.done)
 	g.wg.Wait()
+	for _, f := range g.files {
+		f.value.Close()
+		f.pull.Close()
+	}
 	g.sim.Close()
 }
