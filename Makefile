@@ -4,7 +4,8 @@ GO ?= go
 .PHONY: test fmt-check vet race specs-emulated test-vm bench-vm bench dist clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 ## test: what CI runs — formatting, vet, every test with the race detector,
 ## and the spec tree again on the emulating sim rig.

@@ -5,6 +5,9 @@ package rig
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/cdev"
@@ -82,4 +85,26 @@ func (r *Rig) syncCdev(ctx context.Context) error {
 		return nil
 	}
 	return r.cdev.gpiosim.Sync(ctx)
+}
+
+// cdevClock maps kernel CLOCK_MONOTONIC timestamps to host time through
+// the offset between the two clocks, read back to back (the smallest of a
+// few readings).
+func (r *Rig) cdevClock() (func(time.Duration) time.Time, string, bool) {
+	if r.cdev == nil {
+		return nil, "", false
+	}
+	var best time.Duration
+	var base time.Time
+	for i := 0; i < 16; i++ {
+		var ts unix.Timespec
+		before := time.Now()
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+		after := time.Now()
+		if d := after.Sub(before); i == 0 || d < best {
+			best = d
+			base = before.Add(d / 2).Add(-time.Duration(ts.Nano()))
+		}
+	}
+	return func(d time.Duration) time.Time { return base.Add(d) }, "kernel CLOCK_MONOTONIC", true
 }

@@ -5,6 +5,7 @@ package rig
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/virtual"
@@ -25,3 +26,5 @@ func (r *Rig) closeCdev() {}
 func (r *Rig) cdevLost() uint64 { return 0 }
 
 func (r *Rig) syncCdev(ctx context.Context) error { return nil }
+
+func (r *Rig) cdevClock() (func(time.Duration) time.Time, string, bool) { return nil, "", false }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 // AckMode is how the responder answers on its ack line.
@@ -51,9 +52,10 @@ type Responder struct {
 	ack  *clx.IOConn
 
 	deliveries atomic.Int64
-	mu         sync.Mutex // protects level, last
+	mu         sync.Mutex // protects level, last, lastISR
 	level      byte
 	last       clx.InterruptContext
+	lastISR    time.Time
 }
 
 // Respond connects a responder. The ack line starts at AckStart.
@@ -80,9 +82,10 @@ func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, err
 }
 
 func (rs *Responder) isr(ic clx.InterruptContext) bool {
+	entered := time.Now()
 	n := rs.deliveries.Add(1)
 	rs.mu.Lock()
-	rs.last = ic
+	rs.last, rs.lastISR = ic, entered
 	var out []byte
 	switch rs.cfg.Ack {
 	case AckMirror:
@@ -118,6 +121,13 @@ func (rs *Responder) Last() clx.InterruptContext {
 	return rs.last
 }
 
+// LastISR returns when the ISR of the latest delivery began.
+func (rs *Responder) LastISR() time.Time {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.lastISR
+}
+
 // Conn returns the interrupt connection (to mask, unmask or check Err).
 func (rs *Responder) Conn() *clx.InterruptConn { return rs.conn }
 
@@ -128,4 +138,31 @@ func (rs *Responder) Close() error {
 		err = e
 	}
 	return err
+}
+
+// RespondMirror readies a pair for latency probes: the stimulus idles high
+// (so an emulated active-both, asserted low, starts without the interrupt
+// it gives at connect on a low line), and an active-both responder
+// mirrors every stimulus edge on the ack line, which starts high too.
+// Probes then start by driving the stimulus low.
+func (r *Rig) RespondMirror(ctx context.Context, pair string) (*Responder, error) {
+	p, ok := r.Pair(pair)
+	if !ok {
+		return nil, fmt.Errorf("rig %s: no probe pair %q", r.Fixture.Name, pair)
+	}
+	if err := r.MCU.SetPin(ctx, p.Stimulus.MCUPin, mcu.High, mcu.PullNone); err != nil {
+		return nil, err
+	}
+	if err := r.Settle(ctx); err != nil {
+		return nil, err
+	}
+	rs, err := r.Respond(ctx, ResponderConfig{Pair: pair, Polarity: clx.ActiveBoth, Ack: AckMirror, AckStart: clx.High})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Settle(ctx); err != nil {
+		rs.Close()
+		return nil, err
+	}
+	return rs, nil
 }

@@ -239,3 +239,25 @@ func (r *Rig) Close() error {
 }
 
 var timeAfter = time.After
+
+// MCUClock maps the MCU's ticks to host time. For the in-process virtual
+// MCU the mapping is exact (its tick counter is this process's monotonic
+// clock); for a serial MCU it is estimated from pings (mcu.AlignClock),
+// with the uncertainty the model states.
+func (r *Rig) MCUClock(ctx context.Context) (mcu.ClockModel, string, error) {
+	if r.virtual != nil {
+		return mcu.ClockModel{TickHz: r.MCU.Identify().TickHz, RefHost: r.virtual.Epoch()}, "exact (virtual MCU in this process)", nil
+	}
+	m, err := r.MCU.AlignClock(ctx, 64, 10*time.Millisecond)
+	return m, "min-RTT ping alignment", err
+}
+
+// ControllerClock maps the target controller's event timestamps to host
+// time, or reports false when the controller has none.
+func (r *Rig) ControllerClock() (func(time.Duration) time.Time, string, bool) {
+	if r.Sim != nil {
+		epoch := r.Sim.Epoch()
+		return func(d time.Duration) time.Time { return epoch.Add(d) }, "sim controller clock", true
+	}
+	return r.cdevClock()
+}

@@ -61,15 +61,14 @@ func respond(ctx context.Context, cfg rig.ResponderConfig) *rig.Responder {
 	return rs
 }
 
-// respondBoth connects an active-both responder that mirrors the
-// stimulus, with the stimulus idling high: an emulated active-both
-// (asserted low) then starts without the interrupt it gives at connect
-// when the line sits low. Probes should start by driving low.
+// respondBoth readies a pair for probes with a mirroring active-both
+// responder (rig.RespondMirror); probes should start by driving low.
 func respondBoth(ctx context.Context, p rig.Pair) *rig.Responder {
 	GinkgoHelper()
-	setStim(ctx, p, true)
-	settle(ctx)
-	return respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: clx.ActiveBoth, Ack: rig.AckMirror, AckStart: clx.High})
+	rs, err := theRig.RespondMirror(ctx, p.Name)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(rs.Close)
+	return rs
 }
 
 // setStim drives a pair's stimulus wire.

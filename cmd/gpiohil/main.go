@@ -21,6 +21,8 @@ const (
 	exitOK    = 0
 	exitFail  = 1 // the command ran and failed
 	exitUsage = 2 // bad flags or arguments
+	// exitInterrupted: stopped by a signal (after keeping what was measured).
+	exitInterrupted = 130
 )
 
 // usageError marks errors in how the command was called.
@@ -51,8 +53,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ue) || isFlagError(err) {
 		return exitUsage
 	}
-	if errors.Is(err, errChecksFailed) {
-		return exitFail
+	var ie *interruptedError
+	if errors.As(err, &ie) {
+		return exitInterrupted
 	}
 	return exitFail
 }
@@ -81,7 +84,7 @@ target's answers in its own clock.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newCheckCmd(), newFixtureCmd(), newMCUCmd(), newVersionCmd())
+	root.AddCommand(newCheckCmd(), newBenchCmd(), newFixtureCmd(), newMCUCmd(), newVersionCmd())
 	return root
 }
 
@@ -94,7 +97,14 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print gpiohil's version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(cmd.OutOrStdout(), "gpiohil %s (protocol %d)\n", version, protoVersion)
+			fmt.Fprintf(cmd.OutOrStdout(), "gpiohil %s %s(protocol %d)\n", version, commitNote(), protoVersion)
 		},
 	}
+}
+
+func commitNote() string {
+	if commit == "" {
+		return ""
+	}
+	return "commit " + commit + " "
 }

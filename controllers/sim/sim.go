@@ -138,6 +138,9 @@ func New(cfg Config) (*Controller, error) {
 	return c, nil
 }
 
+// Epoch is the host time at which the controller's clock read zero.
+func (c *Controller) Epoch() time.Time { return c.epoch }
+
 // Now is the controller's clock: the monotonic time since it was created.
 // Pad events and interrupt event timestamps use it.
 func (c *Controller) Now() time.Duration { return time.Since(c.epoch) }

@@ -322,6 +322,9 @@ func (m *MCU) SetEdgeHandler(f firmware.EdgeFunc) {
 	m.mu.Unlock()
 }
 
+// Epoch is the host time at which the MCU's tick counter read zero.
+func (m *MCU) Epoch() time.Time { return m.epoch }
+
 // Ticks implements firmware.HAL: nanoseconds since the MCU was made.
 func (m *MCU) Ticks() uint64 { return uint64(time.Since(m.epoch)) }
 

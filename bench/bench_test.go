@@ -1,0 +1,201 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/gpiohil/gpiohil/bench"
+	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig"
+)
+
+func openSim(t testing.TB, delay time.Duration) *rig.Rig {
+	t.Helper()
+	src, err := fixtures.Source("sim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), "  delay: 0s\n", "  delay: "+delay.String()+"\n", 1)
+	fx, err := fixtures.Parse("test.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := rig.Open(ctx, fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func TestLatencyRunWritesEveryOutput(t *testing.T) {
+	r := openSim(t, 0)
+	out := t.TempDir()
+	res, err := bench.Latency(context.Background(), r, bench.Options{N: 300, Warmup: 10, Out: out, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pairs) != 2 {
+		t.Fatalf("%d pairs", len(res.Pairs))
+	}
+	for _, p := range res.Pairs {
+		l := p.Latency
+		if p.Samples != 300 || l.Count != 300 || !(l.Min <= l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.P9999 && l.P9999 <= l.Max) {
+			t.Fatalf("pair %s stats %+v", p.Name, l)
+		}
+		if len(p.Components) != 3 || p.Components[bench.ControllerToISR].Count == 0 {
+			t.Fatalf("pair %s: no split %+v", p.Name, p.Components)
+		}
+		// The parts add up to the whole (to the histogram's precision).
+		sum := p.Components[bench.WireToController].P50 + p.Components[bench.ControllerToISR].P50 + p.Components[bench.ISRToAck].P50
+		if sum > 3*l.P50+10000 {
+			t.Fatalf("pair %s: parts' medians sum to %v, the whole's median is %v", p.Name, time.Duration(sum), time.Duration(l.P50))
+		}
+	}
+	m := res.Metadata
+	if m.Kernel == "" || m.Governor == "" || m.MCU.Board != "virtual" || m.Version != "test" || m.Clock.MCUAlignment == "" {
+		t.Fatalf("metadata %+v", m)
+	}
+	// Every output is there and reads back.
+	for _, f := range []string{"latency.json", "samples.csv", "histogram.txt", "report.html", "bench.txt"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	back, err := bench.Load(filepath.Join(out, "latency.json"))
+	if err != nil || back.Pairs[0].Latency != res.Pairs[0].Latency || len(back.Pairs[0].Curve) == 0 {
+		t.Fatalf("latency.json round trip: %v", err)
+	}
+	f, _ := os.Open(filepath.Join(out, "samples.csv"))
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 1+600 || rows[0][4] != "latency_ns" {
+		t.Fatalf("samples.csv: %d rows, %v", len(rows), err)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	for _, want := range []string{"<svg", `class="bars"`, `class="cdf"`, "pair0", "pair1", "PREEMPT_RT", "wire to controller"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Fatalf("report.html lacks %q", want)
+		}
+	}
+	benchTxt, _ := os.ReadFile(filepath.Join(out, "bench.txt"))
+	if !bytes.Contains(benchTxt, []byte("BenchmarkLatency/fixture=sim/pair=pair0 \t300\t")) {
+		t.Fatalf("bench.txt:\n%s", benchTxt)
+	}
+}
+
+// The known answer: with the harness' propagation delay D on every wire,
+// a probe crosses two wires (stimulus, ack), so the median latency rises
+// by 2D. The delay lines spin to their due time, so the rise is never
+// below 2D; a loaded machine adds scheduling delay to both runs, which the
+// median mostly cancels, so the upper bound allows 2D plus half of 2D.
+func TestKnownAnswerDelay(t *testing.T) {
+	const d = 3 * time.Millisecond
+	median := func(delay time.Duration) time.Duration {
+		r := openSim(t, delay)
+		res, err := bench.Latency(context.Background(), r, bench.Options{N: 100, Warmup: 5, Out: t.TempDir(), Pairs: []string{"pair0"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(res.Pairs[0].Latency.P50)
+	}
+	base, delayed := median(0), median(d)
+	rise := delayed - base
+	t.Logf("median %v without delay, %v with %v per wire: rise %v", base, delayed, d, rise)
+	if rise < 2*d-50*time.Microsecond || rise > 3*d {
+		t.Fatalf("median rose by %v with a %v delay on each of two wires; want about %v", rise, d, 2*d)
+	}
+}
+
+// Ctrl-C: the run stops, and what was measured is written out.
+func TestInterruptKeepsResults(t *testing.T) {
+	r := openSim(t, 0)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	res, err := bench.Latency(ctx, r, bench.Options{N: 10000000, Out: out})
+	if !errors.Is(err, bench.ErrInterrupted) || res == nil || !res.Metadata.Interrupted || res.Pairs[0].Samples == 0 {
+		t.Fatalf("interrupted run: %v, %+v", err, res)
+	}
+	var back bench.Result
+	data, _ := os.ReadFile(filepath.Join(out, "latency.json"))
+	if json.Unmarshal(data, &back) != nil || back.Pairs[0].Samples != res.Pairs[0].Samples {
+		t.Fatal("interrupted run's latency.json does not hold its samples")
+	}
+	rows := bytes.Count(mustRead(t, filepath.Join(out, "samples.csv")), []byte("\n")) - 1
+	if int64(rows) != res.Pairs[0].Samples {
+		t.Fatalf("samples.csv has %d rows for %d samples", rows, res.Pairs[0].Samples)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCompare(t *testing.T) {
+	mk := func(p99 int64) *bench.Result {
+		return &bench.Result{Schema: bench.Schema, Pairs: []bench.PairResult{{Name: "pair0", Samples: 10,
+			Latency: bench.Stats{Min: 1000, Mean: 2000, P50: 2000, P90: 3000, P99: p99, P999: 5000, P9999: 5000, Max: 5000}}}}
+	}
+	th, err := bench.ParseThresholds("p99=10%,p99.9=20")
+	if err != nil || th["p99"] != 0.10 || th["p99.9"] != 0.20 {
+		t.Fatalf("thresholds %v %v", th, err)
+	}
+	var out bytes.Buffer
+	if regs := bench.Compare(&out, mk(4000), mk(4300), th); len(regs) != 0 {
+		t.Fatalf("7.5%% growth flagged: %+v\n%s", regs, out.String())
+	}
+	out.Reset()
+	regs := bench.Compare(&out, mk(4000), mk(4500), th)
+	if len(regs) != 1 || regs[0].Stat != "p99" || !strings.Contains(out.String(), "REGRESSION") || !strings.Contains(out.String(), "+12.5%") {
+		t.Fatalf("12.5%% growth: %+v\n%s", regs, out.String())
+	}
+	for _, bad := range []string{"p42=10%", "p99", "p99=ten"} {
+		if _, err := bench.ParseThresholds(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// BenchmarkRecord is the cost of recording one sample: the histogram of
+// the whole and of the three parts.
+func BenchmarkRecord(b *testing.B) {
+	hs := []*hdrhistogram.Histogram{hdrhistogram.New(1, int64(100*time.Second), 3), hdrhistogram.New(1, int64(100*time.Second), 3),
+		hdrhistogram.New(1, int64(100*time.Second), 3), hdrhistogram.New(1, int64(100*time.Second), 3)}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		v := int64(5000 + i%100000)
+		for _, h := range hs {
+			_ = h.RecordValue(v)
+		}
+	}
+}
+
+// BenchmarkProbeLoop is the throughput of the probe loop on the sim rig:
+// one op is one probe through MCU, pty, harness, clx and back.
+func BenchmarkProbeLoop(b *testing.B) {
+	r := openSim(b, 0)
+	b.ResetTimer()
+	res, err := bench.Latency(context.Background(), r, bench.Options{N: max(b.N, 1), Out: b.TempDir(), Pairs: []string{"pair0"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(res.Pairs[0].Latency.P50), "p50-ns")
+}

@@ -1,0 +1,270 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/mcu"
+)
+
+// Options configure a latency run.
+type Options struct {
+	Pairs   []string      // probe pairs by name; empty means every pair
+	N       int           // recorded probes per pair
+	Warmup  int           // probes per pair before recording
+	Rate    float64       // probes per second per pair; 0: one after another
+	Timeout time.Duration // per probe; 0: the fixture's probe timeout
+	Out     string        // directory for the outputs (created)
+	// Progress receives progress; Terminal draws a bar on it instead of
+	// periodic lines.
+	Progress io.Writer
+	Terminal bool
+	Version  string
+	Commit   string
+}
+
+// PairResult is what one pair measured.
+type PairResult struct {
+	Name       string           `json:"name"`
+	Samples    int64            `json:"samples"`
+	Timeouts   int64            `json:"timeouts"`    // no ack, and the ISR did not run
+	MissedAcks int64            `json:"missed_acks"` // the ISR ran, the MCU saw no ack edge
+	Latency    Stats            `json:"latency"`
+	Components map[string]Stats `json:"components,omitempty"`
+	Histogram  []Bucket         `json:"histogram"`
+	Curve      []CurvePoint     `json:"percentile_curve"`
+
+	hist  *hdrhistogram.Histogram
+	parts map[string]*hdrhistogram.Histogram
+}
+
+// Component names of the split latency.
+const (
+	WireToController = "wire_to_controller"
+	ControllerToISR  = "controller_to_isr"
+	ISRToAck         = "isr_to_ack"
+)
+
+// Result is a whole run.
+type Result struct {
+	Schema   string       `json:"schema"`
+	Metadata Metadata     `json:"metadata"`
+	Settings Settings     `json:"settings"`
+	Pairs    []PairResult `json:"pairs"`
+}
+
+// Settings record how the run was asked for.
+type Settings struct {
+	N         int     `json:"n"`
+	Warmup    int     `json:"warmup"`
+	Rate      float64 `json:"rate_per_s"`
+	TimeoutNS int64   `json:"probe_timeout_ns"`
+}
+
+// Schema identifies latency.json's format.
+const Schema = "gpiohil.bench.latency/v1"
+
+// ErrInterrupted is returned (with the partial result, written out) when
+// the run's context ends before every probe ran.
+var ErrInterrupted = errors.New("bench: interrupted; results so far were kept")
+
+// Latency runs the probes on r and writes every output into opts.Out. On
+// interruption (ctx done) it stops, writes what it measured, and returns
+// that result with ErrInterrupted.
+func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
+	if opts.N < 1 {
+		return nil, fmt.Errorf("bench: %d probes per pair, want at least 1", opts.N)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = r.Fixture.Timing.ProbeTimeout
+	}
+	var pairs []rig.Pair
+	if len(opts.Pairs) == 0 {
+		pairs = r.Pairs
+	}
+	for _, name := range opts.Pairs {
+		p, ok := r.Pair(name)
+		if !ok {
+			return nil, fmt.Errorf("bench: fixture %s has no probe pair %q", r.Fixture.Name, name)
+		}
+		pairs = append(pairs, p)
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("bench: fixture %s has no probe pairs", r.Fixture.Name)
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("bench: output directory: %w", err)
+	}
+	id := r.MCU.Identify()
+	res := &Result{Schema: Schema, Settings: Settings{N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, TimeoutNS: int64(opts.Timeout)},
+		Metadata: Metadata{Fixture: r.Fixture.Name, FixtureFile: r.Fixture.Source, Tier: r.Fixture.Tier, Version: opts.Version,
+			Commit: opts.Commit, MCU: mcuInfo(id, r.MCU.Path()), Started: time.Now()}}
+	hostMetadata(&res.Metadata)
+
+	mclock, method, err := r.MCUClock(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bench: align the MCU clock: %w", err)
+	}
+	res.Metadata.Clock = ClockInfo{MCUAlignment: method, MCUUncertaintyNS: int64(mclock.Uncertainty), MCUDriftPPM: mclock.DriftPPM}
+	toHost, ctrlName, split := r.ControllerClock()
+	res.Metadata.Clock.Split = split
+	res.Metadata.Clock.ControllerClock = ctrlName
+
+	csvFile, err := os.Create(filepath.Join(opts.Out, "samples.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer csvFile.Close()
+	csv := bufio.NewWriter(csvFile)
+	fmt.Fprintln(csv, "pair,seq,t0_tick,t1_tick,latency_ns,outcome,"+WireToController+"_ns,"+ControllerToISR+"_ns,"+ISRToAck+"_ns")
+
+	prog := newProgress(opts.Progress, opts.Terminal, len(pairs)*(opts.N+opts.Warmup))
+	interrupted := false
+	for _, p := range pairs {
+		pr := PairResult{Name: p.Name, hist: newHistogram(), parts: map[string]*hdrhistogram.Histogram{}}
+		if split {
+			for _, c := range []string{WireToController, ControllerToISR, ISRToAck} {
+				pr.parts[c] = newHistogram()
+			}
+		}
+		if err := runPair(ctx, r, p, opts, &pr, mclock, toHost, csv, prog, &res.Metadata.Clock); err != nil {
+			if !errors.Is(err, ErrInterrupted) {
+				csv.Flush()
+				return nil, err
+			}
+			interrupted = true
+		}
+		pr.Latency = statsOf(pr.hist)
+		pr.Histogram = logBuckets(pr.hist)
+		if split {
+			pr.Components = map[string]Stats{}
+			for c, h := range pr.parts {
+				pr.Components[c] = statsOf(h)
+			}
+		}
+		res.Pairs = append(res.Pairs, pr)
+		if interrupted {
+			break
+		}
+	}
+	prog.done()
+	if err := csv.Flush(); err != nil {
+		return nil, fmt.Errorf("bench: samples.csv: %w", err)
+	}
+	res.Metadata.Finished = time.Now()
+	res.Metadata.Interrupted = interrupted
+	if err := WriteAll(opts.Out, res); err != nil {
+		return nil, err
+	}
+	if interrupted {
+		return res, ErrInterrupted
+	}
+	return res, nil
+}
+
+func runPair(ctx context.Context, r *rig.Rig, p rig.Pair, opts Options, pr *PairResult, mclock mcu.ClockModel,
+	toHost func(time.Duration) time.Time, csv *bufio.Writer, prog *progress, clk *ClockInfo) error {
+	rs, err := r.RespondMirror(ctx, p.Name)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		return fmt.Errorf("bench: pair %s: %w", p.Name, err)
+	}
+	defer rs.Close()
+	var interval time.Duration
+	if opts.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / opts.Rate)
+	}
+	next := time.Now()
+	level := false // the stimulus idles high: probes start by driving low
+	for i := 0; i < opts.Warmup+opts.N; i++ {
+		if ctx.Err() != nil {
+			return ErrInterrupted
+		}
+		if interval > 0 {
+			if d := time.Until(next); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+					return ErrInterrupted
+				}
+			}
+			next = next.Add(interval)
+		}
+		before := rs.Deliveries()
+		res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: p.Stimulus.MCUPin, Ack: p.Ack.MCUPin, StimLevel: level,
+			AckEdge: mcu.Both, Timeout: opts.Timeout})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ErrInterrupted
+			}
+			return fmt.Errorf("bench: pair %s, probe %d: %w", p.Name, i, err)
+		}
+		level = !level
+		prog.step(p.Name, pr)
+		if i < opts.Warmup {
+			if res.TimedOut {
+				// Bring the line back to a known state for the next probe.
+				if err := r.Settle(ctx); err != nil {
+					return ErrInterrupted
+				}
+			}
+			continue
+		}
+		seq := i - opts.Warmup
+		if res.TimedOut {
+			outcome := "timeout"
+			if rs.Deliveries() > before {
+				outcome = "missed-ack"
+				pr.MissedAcks++
+			} else {
+				pr.Timeouts++
+			}
+			fmt.Fprintf(csv, "%s,%d,%d,,,%s,,,\n", p.Name, seq, res.T0, outcome)
+			if err := r.Settle(ctx); err != nil {
+				return ErrInterrupted
+			}
+			continue
+		}
+		lat := int64(res.Latency)
+		_ = pr.hist.RecordValue(max(lat, lowestNS))
+		pr.Samples++
+		var parts [3]string
+		if toHost != nil {
+			ic := rs.Last()
+			if ic.HasControllerTime {
+				t0 := mclock.HostTime(res.T0)
+				t1 := mclock.HostTime(res.T1)
+				ctrl := toHost(ic.ControllerTime)
+				isr := rs.LastISR()
+				for k, v := range []struct {
+					name string
+					d    time.Duration
+				}{{WireToController, ctrl.Sub(t0)}, {ControllerToISR, isr.Sub(ctrl)}, {ISRToAck, t1.Sub(isr)}} {
+					parts[k] = strconv.FormatInt(int64(v.d), 10)
+					if v.d < 0 {
+						clk.NegativeComponents++
+						continue
+					}
+					_ = pr.parts[v.name].RecordValue(max(int64(v.d), lowestNS))
+				}
+			}
+		}
+		fmt.Fprintf(csv, "%s,%d,%d,%d,%d,ok,%s,%s,%s\n", p.Name, seq, res.T0, res.T1, lat, parts[0], parts[1], parts[2])
+		if seq%256 == 255 {
+			csv.Flush() // raw samples reach the disk as they are taken
+		}
+	}
+	return nil
+}
