@@ -1,7 +1,7 @@
 # gpiohil — see README.md.
 GO ?= go
 
-.PHONY: test fmt-check vet race specs-emulated test-vm bench-vm bench dist clean
+.PHONY: test fmt-check vet race specs-emulated test-vm bench-vm report-check bench dist clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -32,6 +32,13 @@ test-vm:
 ## bench-vm: the cdev measurements in the QEMU guest (bare go-gpiocdev vs clx).
 bench-vm:
 	GPIOHIL_VM_OUT=$(CURDIR)/vm-out fixtures/qemu/vm.sh bench
+
+## report-check: render a bench report.html in Debian's headless Chromium (installed
+## when missing and root) and check the plots drew; the screenshot lands in vm-out/.
+report-check:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; } || { echo "report-check: install Debian's chromium"; exit 1; }
+	mkdir -p vm-out
+	GPIOHIL_REPORT_SHOTS=$(CURDIR)/vm-out $(GO) test -count=1 -run TestReportInChromium -v ./bench
 
 ## bench: benchmarks, each beside its baseline (bare controller, raw pty echo).
 bench:

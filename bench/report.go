@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 )
@@ -135,9 +134,6 @@ func histogramText(r *Result) string {
 	line("Min Latencies", func(p PairResult) string { return fmt.Sprintf("%05d", p.Latency.Min/1000) })
 	line("Avg Latencies", func(p PairResult) string { return fmt.Sprintf("%05d", int64(p.Latency.Mean)/1000) })
 	line("Max Latencies", func(p PairResult) string { return fmt.Sprintf("%05d", p.Latency.Max/1000) })
-	for i := range r.Pairs {
-		_ = i
-	}
 	b.WriteString("# Histogram Overflows:")
 	for i := range r.Pairs {
 		fmt.Fprintf(&b, " %05d", overflow[i])
@@ -235,12 +231,12 @@ func histogramSVG(r *Result) template.HTML {
 			if i > 0 {
 				lower = p.Histogram[i-1].UpperNS
 			}
-			fmt.Fprintf(&d, "M%.1f %.1f H%.1f V%.1f H%.1f Z ", x(max(lower, 1)), y(0), x(max(lower, 1)), y(bk.Count), x(bk.UpperNS))
+			fmt.Fprintf(&d, "M%.1f %.1f V%.1f H%.1f V%.1f Z ", x(max(lower, 1)), y(0), y(bk.Count), x(bk.UpperNS), y(0))
 		}
 		e = append(e, fmt.Sprintf(`<path class="bars" d="%s" fill="%s" fill-opacity="0.35" stroke="%s" stroke-width="1"/>`,
 			d.String(), colors[k%len(colors)], colors[k%len(colors)]))
 	}
-	e = append(e, legend(r))
+	e = append(e, legend(r, padL+innerW-110))
 	return svg(e)
 }
 
@@ -276,6 +272,9 @@ func cdfSVG(r *Result) template.HTML {
 			xq(q), padT, xq(q), padT+innerH, xq(q), padT+innerH+16, q))
 	}
 	for _, t := range decadeTicks(lo, hi) {
+		if y(t) < padT || y(t) > padT+innerH {
+			continue
+		}
 		e = append(e, fmt.Sprintf(`<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end" font-size="11">%s</text>`,
 			padL, y(t), padL+innerW, y(t), padL-6, y(t)+4, fmtNS(t)))
 	}
@@ -292,7 +291,7 @@ func cdfSVG(r *Result) template.HTML {
 				xq(c.Percentile), y(c.NS), colors[k%len(colors)], p.Name, c.Percentile, fmtNS(c.NS)))
 		}
 	}
-	e = append(e, legend(r))
+	e = append(e, legend(r, padL+12))
 	return svg(e)
 }
 
@@ -333,11 +332,11 @@ func axes(lo, hi int64, x func(int64) float64, ylabel, xlabel string) string {
 	return b.String()
 }
 
-func legend(r *Result) string {
+func legend(r *Result, x int) string {
 	var b strings.Builder
 	for k, p := range r.Pairs {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" font-size="11">%s</text>`,
-			padL+innerW-110, padT+4+k*16, colors[k%len(colors)], padL+innerW-95, padT+13+k*16, p.Name)
+			x, padT+4+k*16, colors[k%len(colors)], x+15, padT+13+k*16, p.Name)
 	}
 	return b.String()
 }
@@ -352,13 +351,13 @@ type htmlRow struct {
 	Min, Mean, Std               string
 	P50, P90, P99, P999, P9999   string
 	Max                          string
-	Samples, Timeouts, MissedAck int64
+	Samples, Timeouts, MissedAck string
 }
 
-func rowOf(pair, stat string, s Stats, samples, timeouts, missed int64) htmlRow {
+func rowOf(pair, stat string, s Stats) htmlRow {
 	return htmlRow{Pair: pair, Stat: stat, Min: fmtNS(s.Min), Mean: fmtNS(int64(s.Mean)), Std: fmtNS(int64(s.StdDev)),
 		P50: fmtNS(s.P50), P90: fmtNS(s.P90), P99: fmtNS(s.P99), P999: fmtNS(s.P999), P9999: fmtNS(s.P9999), Max: fmtNS(s.Max),
-		Samples: samples, Timeouts: timeouts, MissedAck: missed}
+		Samples: fmt.Sprint(s.Count)}
 }
 
 var page = template.Must(template.New("report").Parse(`<!DOCTYPE html>
@@ -376,8 +375,8 @@ th{background:#f6f8fa}td.l,th.l{text-align:left}h1{font-size:1.5em}h2{font-size:
 <table><tr><th class="l">pair</th><th class="l">what</th><th>samples</th><th>timeouts</th><th>missed acks</th><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>
 {{range .Rows}}<tr><td class="l">{{.Pair}}</td><td class="l">{{.Stat}}</td><td>{{.Samples}}</td><td>{{.Timeouts}}</td><td>{{.MissedAck}}</td><td>{{.Min}}</td><td>{{.Mean}}</td><td>{{.Std}}</td><td>{{.P50}}</td><td>{{.P90}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.P9999}}</td><td>{{.Max}}</td></tr>
 {{end}}</table>
-{{if .R.Metadata.Clock.Split}}<p class="note">Split on host time: MCU ticks aligned by {{.R.Metadata.Clock.MCUAlignment}}
-(± {{.Uncertainty}}), controller timestamps from the {{.R.Metadata.Clock.ControllerClock}}.
+{{if .R.Metadata.Clock.Split}}<p class="note">Split on host time: MCU ticks mapped by {{.R.Metadata.Clock.MCUAlignment}}{{.Uncertainty}},
+controller timestamps from the {{.R.Metadata.Clock.ControllerClock}}.
 {{if .R.Metadata.Clock.NegativeComponents}}{{.R.Metadata.Clock.NegativeComponents}} component values came out negative (alignment error) and were left out.{{end}}</p>{{end}}
 <div class="plots">
 <div><h2>Histogram</h2>{{.Hist}}</div>
@@ -391,10 +390,12 @@ th{background:#f6f8fa}td.l,th.l{text-align:left}h1{font-size:1.5em}h2{font-size:
 func renderHTML(w *strings.Builder, r *Result) error {
 	var rows []htmlRow
 	for _, p := range r.Pairs {
-		rows = append(rows, rowOf(p.Name, "latency", p.Latency, p.Samples, p.Timeouts, p.MissedAcks))
+		row := rowOf(p.Name, "latency", p.Latency)
+		row.Timeouts, row.MissedAck = fmt.Sprint(p.Timeouts), fmt.Sprint(p.MissedAcks)
+		rows = append(rows, row)
 		for _, c := range []string{WireToController, ControllerToISR, ISRToAck} {
 			if s, ok := p.Components[c]; ok {
-				rows = append(rows, rowOf("", strings.ReplaceAll(c, "_", " "), s, s.Count, 0, 0))
+				rows = append(rows, rowOf("", strings.ReplaceAll(c, "_", " "), s))
 			}
 		}
 	}
@@ -408,7 +409,10 @@ func renderHTML(w *strings.Builder, r *Result) error {
 		{"started", m.Started.Format(time.RFC3339)}, {"finished", m.Finished.Format(time.RFC3339)},
 		{"settings", fmt.Sprintf("n=%d warmup=%d rate=%g/s timeout=%v", r.Settings.N, r.Settings.Warmup, r.Settings.Rate, time.Duration(r.Settings.TimeoutNS))},
 	}
-	sort.SliceStable(meta, func(i, j int) bool { return false })
+	unc := ""
+	if m.Clock.MCUUncertaintyNS > 0 {
+		unc = ", ± " + time.Duration(m.Clock.MCUUncertaintyNS).String()
+	}
 	return page.Execute(w, map[string]any{"R": r, "Rows": rows, "Meta": meta, "Hist": histogramSVG(r), "CDF": cdfSVG(r),
-		"Uncertainty": time.Duration(m.Clock.MCUUncertaintyNS).String()})
+		"Uncertainty": unc})
 }
