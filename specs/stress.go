@@ -48,5 +48,7 @@ var _ = Describe("Stress", Label("stress", "cap:two-pairs"), func() {
 			Expect(rs.Deliveries()).To(Equal(n), "deliveries on pair %s", r.Pairs[k].Name)
 		}
 		Expect(r.MCU.Stats().MCUOverflows).To(BeZero())
+		Expect(r.LostEvents()).To(BeZero(), "kernel edge events lost")
+		Expect(r.DriverErrors()).To(BeEmpty(), "errors the target's driver or clx reported")
 	}, SpecTimeout(specTimeout))
 })

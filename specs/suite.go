@@ -38,6 +38,10 @@ type Results struct {
 	// responder answered, or 0 if not measured.
 	MinPulse     time.Duration
 	MinPulseMode string // "native" or "emulated"
+	// DriverErrors are errors the target's driver and clx reported outside
+	// any call (lost kernel events, controller-driver errors in dispatch).
+	DriverErrors []error
+	LostEvents   uint64
 }
 
 // LatencyResult summarises the latency probes of one pair.
@@ -107,6 +111,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 
 var _ = AfterSuite(func() {
 	if theRig != nil {
+		errs, lost := theRig.DriverErrors(), theRig.LostEvents()
+		record(func(r *Results) { r.DriverErrors, r.LostEvents = errs, lost })
 		if err := theRig.Close(); err != nil {
 			fmt.Fprintf(GinkgoWriter, "closing the rig: %v\n", err)
 		}

@@ -126,5 +126,15 @@ func printSummary(w io.Writer, fx *fixtures.Fixture, res specs.Results, took tim
 	if res.MinPulse > 0 {
 		fmt.Fprintf(w, "\nNarrowest pulse answered edge by edge (active-both, %s): %v\n", res.MinPulseMode, res.MinPulse)
 	}
+	if len(res.DriverErrors) > 0 || res.LostEvents > 0 {
+		fmt.Fprintf(w, "\nThe target reported %d errors outside any call and lost %d kernel events:\n", len(res.DriverErrors), res.LostEvents)
+		for i, e := range res.DriverErrors {
+			if i == 5 {
+				fmt.Fprintf(w, "  … and %d more\n", len(res.DriverErrors)-5)
+				break
+			}
+			fmt.Fprintf(w, "  %v\n", e)
+		}
+	}
 	fmt.Fprintf(w, "\nDone in %v.\n", took.Round(time.Millisecond))
 }
