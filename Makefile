@@ -42,7 +42,7 @@ report-check:
 
 ## bench: benchmarks, each beside its baseline (bare controller, raw pty echo).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./clx/... ./rig/...
+	$(GO) test -run '^$$' -bench . -benchmem ./clx/... ./rig/... ./bench/...
 
 ## dist: static binaries a lab copies to a board.
 dist:

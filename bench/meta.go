@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strings"
@@ -54,21 +55,7 @@ type ClockInfo struct {
 
 func mcuInfo(id proto.Identify, port string) MCUInfo {
 	return MCUInfo{Board: id.BoardName(), Protocol: int(id.Protocol), TickHz: id.TickHz, Pins: int(id.Pins), Port: port,
-		Firmware: itoa(int(id.FwMajor)) + "." + itoa(int(id.FwMinor)) + "." + itoa(int(id.FwPatch))}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+		Firmware: fmt.Sprintf("%d.%d.%d", id.FwMajor, id.FwMinor, id.FwPatch)}
 }
 
 // hostMetadata reads what the host says about itself: kernel release,

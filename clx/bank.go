@@ -2,6 +2,7 @@ package clx
 
 import (
 	"math/bits"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,24 +276,7 @@ func (e *maskError) Error() string {
 	return e.what + ": hardware " + hex(e.got) + ", framework " + hex(e.want)
 }
 
-func hex(v uint64) string {
-	const digits = "0123456789abcdef"
-	var buf [18]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = digits[v&15]
-		v >>= 4
-		if v == 0 {
-			break
-		}
-	}
-	i--
-	buf[i] = 'x'
-	i--
-	buf[i] = '0'
-	return string(buf[i:])
-}
+func hex(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 
 func (b *bank) clearLocked(mask uint64) {
 	f := b.f
