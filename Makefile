@@ -1,15 +1,15 @@
 # gpiohil — see README.md.
 GO ?= go
 
-.PHONY: test fmt-check vet race specs-emulated test-vm bench-vm report-check bench dist clean
+.PHONY: test fmt-check vet race specs-variants test-vm bench-vm report-check bench dist clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 ## test: what CI runs — formatting, vet, every test with the race detector,
-## and the spec tree again on the emulating sim rig.
-test: fmt-check vet race specs-emulated
+## and the spec tree again on the emulating and the bus-attached sim rigs.
+test: fmt-check vet race specs-variants
 
 fmt-check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
@@ -20,8 +20,9 @@ vet:
 race:
 	$(GO) test -race -count=1 ./...
 
-specs-emulated:
+specs-variants:
 	GPIOHIL_FIXTURE=sim-emulated $(GO) test -race -count=1 ./specs
+	GPIOHIL_FIXTURE=sim-bus $(GO) test -race -count=1 ./specs
 
 ## test-vm: the QEMU tier — Debian's kernel with gpio-sim under TCG, gpiohil check
 ## inside; installs its Debian packages when run as root, caches downloads and builds
