@@ -61,6 +61,13 @@ type LatencyResult struct {
 // RunSpecs.
 func Configure(fx *fixtures.Fixture) { configured = fx }
 
+// UseRig hands the run an already opened rig for the configured fixture
+// (so a caller can report a rig that cannot be opened once, before any
+// spec runs). The run closes it at the end.
+func UseRig(r *rig.Rig) { given = r }
+
+var given *rig.Rig
+
 // Fixture returns the configured fixture, loading it from FixtureEnv (or
 // the default) on first use.
 func Fixture() *fixtures.Fixture {
@@ -93,7 +100,11 @@ func record(f func(*Results)) {
 var _ = BeforeSuite(func(ctx SpecContext) {
 	fx := Fixture()
 	record(func(r *Results) { *r = Results{Fixture: fx.Name, Tier: fx.Tier} })
-	theRig, openErr = rig.Open(ctx, fx)
+	if given != nil {
+		theRig, openErr, given = given, nil, nil
+	} else {
+		theRig, openErr = rig.Open(ctx, fx)
+	}
 	if openErr != nil {
 		return // every spec fails or skips with this error
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/specs"
 )
 
@@ -57,6 +58,13 @@ bad fixture.`,
 				return usagef("%v", err)
 			}
 			specs.Configure(fx)
+			// Open the rig first: a rig that is not there is one error, not
+			// one failure per spec.
+			r, err := rig.Open(cmd.Context(), fx)
+			if err != nil {
+				return fmt.Errorf("rig %s cannot be used: %w", fx.Name, err)
+			}
+			specs.UseRig(r)
 			sc, rc := GinkgoConfiguration()
 			sc.LabelFilter = labels
 			rc.JUnitReport = junit

@@ -125,6 +125,11 @@ func TestCheckUsageAndFixtureErrors(t *testing.T) {
 	if code != exitUsage || !strings.Contains(out, "no-such-rig") {
 		t.Fatalf("missing fixture: exit %d\n%s", code, out)
 	}
+	// A rig that is not there: one clear error, exit 1, no spec run.
+	out, code = gpiohil(t, "check", "--fixture", "boards/rpi5-pico")
+	if code != exitFail || !strings.Contains(out, "rig rpi5-pico cannot be used") || !strings.Contains(out, "pinctrl-rp1") || strings.Contains(out, "Ran ") {
+		t.Fatalf("absent rig: exit %d\n%s", code, out)
+	}
 	// A label filter runs a subset.
 	out, code = gpiohil(t, "check", "--label-filter", "io && !cap:pulls")
 	if code != exitOK || !strings.Contains(out, "Ran 10 of 34 Specs") {
