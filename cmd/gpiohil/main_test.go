@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpiohil/gpiohil/rig"
 )
 
 // The commands as a user runs them: serve a virtual MCU, read its path
@@ -33,6 +35,17 @@ func TestMCUCommands(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 
 	var out, errOut bytes.Buffer
+	// A rig in use is refused, naming the holder.
+	t.Setenv("GPIOHIL_LOCK_DIR", t.TempDir())
+	held, err := rig.Acquire(path, "a running check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := run(ctx, []string{"mcu", "ping", "--port", path}, &out, &errOut); code != exitFail || !strings.Contains(errOut.String(), "a running check") {
+		t.Fatalf("ping a busy rig: exit %d, %q", code, errOut.String())
+	}
+	held.Release()
+	errOut.Reset()
 	if code := run(ctx, []string{"mcu", "info", "--port", path}, &out, &errOut); code != exitOK {
 		t.Fatalf("info: exit %d: %s", code, errOut.String())
 	}

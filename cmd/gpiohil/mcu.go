@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
@@ -40,7 +41,22 @@ func (p *portFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&p.usb, "usb", "", "find the MCU by USB VID:PID[:SERIAL] (hex)")
 }
 
-func (p *portFlags) open(ctx context.Context) (*mcu.Client, error) {
+// lockedClient is an MCU client holding its rig's lock.
+type lockedClient struct {
+	*mcu.Client
+	lock *rig.Lock
+}
+
+// Close closes the client and releases the lock.
+func (c *lockedClient) Close() error {
+	err := c.Client.Close()
+	c.lock.Release()
+	return err
+}
+
+// open resolves the port, takes the rig lock on it (so a ping never
+// disturbs a check running on the same rig) and opens the client.
+func (p *portFlags) open(ctx context.Context) (*lockedClient, error) {
 	path := p.port
 	switch {
 	case p.port != "" && p.usb != "":
@@ -61,7 +77,16 @@ func (p *portFlags) open(ctx context.Context) (*mcu.Client, error) {
 			return nil, err
 		}
 	}
-	return mcu.Open(ctx, path, mcu.Options{})
+	lock, err := rig.Acquire(path, "gpiohil mcu")
+	if err != nil {
+		return nil, err
+	}
+	c, err := mcu.Open(ctx, path, mcu.Options{})
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return &lockedClient{Client: c, lock: lock}, nil
 }
 
 func newMCUVirtualCmd() *cobra.Command {
