@@ -242,12 +242,11 @@ func runPair(ctx context.Context, r *rig.Rig, p rig.Pair, opts Options, pr *Pair
 		pr.Samples++
 		var parts [3]string
 		if toHost != nil {
-			ic := rs.Last()
+			ic, isr := rs.Last()
 			if ic.HasControllerTime {
 				t0 := mclock.HostTime(res.T0)
 				t1 := mclock.HostTime(res.T1)
 				ctrl := toHost(ic.ControllerTime)
-				isr := rs.LastISR()
 				for k, v := range []struct {
 					name string
 					d    time.Duration

@@ -36,12 +36,11 @@ type bank struct {
 	storming uint64 // pins with a run of unclaimed level deliveries
 
 	// Connection bookkeeping, protected by f.mu.
-	ioHolder      [64]*IOConn // exclusive I/O holder
-	ioShared      [64]int     // shared read-only I/O connections
-	ioSharedName  [64]string  // name of one shared read-only holder
-	ioConfigured  [64]bool    // ConnectIOPins was called for the pin
-	intrHolders   [64]int     // open interrupt connections
-	intrExclusive [64]bool
+	ioHolder     [64]*IOConn // exclusive I/O holder
+	ioShared     [64]int     // shared read-only I/O connections
+	ioSharedName [64]string  // name of one shared read-only holder
+	ioConfigured [64]bool    // ConnectIOPins was called for the pin
+	intrHolders  [64]int     // open interrupt connections
 }
 
 func newBank(f *Framework, id, npins int) *bank {

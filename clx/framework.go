@@ -60,7 +60,6 @@ type Framework struct {
 	errMu     sync.Mutex // protects following fields
 	errs      []error
 	errTotal  int
-	stopped   bool // controller stopped (Suspend)
 	suspendMu sync.Mutex
 }
 
@@ -320,9 +319,6 @@ func (f *Framework) Suspend(ctx context.Context) error {
 	if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx, true) }); err != nil {
 		return fmt.Errorf("clx: suspend: %w", asDriverErr(err))
 	}
-	f.errMu.Lock()
-	f.stopped = true
-	f.errMu.Unlock()
 	return nil
 }
 
@@ -336,9 +332,6 @@ func (f *Framework) Resume(ctx context.Context) error {
 	if err := guardLifecycle("Start", func() error { return f.ctrl.Start(ctx, (*primary)(f), true) }); err != nil {
 		return fmt.Errorf("clx: resume: %w", asDriverErr(err))
 	}
-	f.errMu.Lock()
-	f.stopped = false
-	f.errMu.Unlock()
 	return nil
 }
 

@@ -110,7 +110,6 @@ type InterruptConn struct {
 	dpc  DPC
 
 	closed   atomic.Bool
-	inflight atomic.Int32
 	err      atomic.Pointer[error] // why the connection was disabled
 	failedCh chan struct{}
 	failOnce sync.Once
@@ -246,7 +245,6 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	copy(conns, p.conns)
 	p.conns = append(conns, c)
 	b.intrHolders[i]++
-	b.intrExclusive[i] = !cfg.Shared
 	f.conns[c] = struct{}{}
 	f.mu.Unlock()
 	// Anything raised while the pin was being enabled (a level already
@@ -388,9 +386,6 @@ func (c *InterruptConn) Close() error {
 	if len(p.conns) == 0 && b.pins[i] == p {
 		b.pins[i] = nil
 	}
-	if b.intrHolders[i] == 0 {
-		b.intrExclusive[i] = false
-	}
 	f.mu.Unlock()
 	b.unlock()
 	return nil
@@ -400,8 +395,6 @@ func (c *InterruptConn) Close() error {
 // recovering a panic. It does nothing once the connection is closed or
 // failed.
 func (c *InterruptConn) invoke(ic InterruptContext, passive bool) (claimed bool, perr *PanicError) {
-	c.inflight.Add(1)
-	defer c.inflight.Add(-1)
 	if c.closed.Load() || c.err.Load() != nil {
 		return false, nil
 	}
@@ -491,10 +484,8 @@ func (q *dpcQueue) run(f *Framework) {
 			if c.closed.Load() || c.err.Load() != nil {
 				continue
 			}
-			c.inflight.Add(1)
 			ic.Conn = c
 			perr := c.callDPC(ic)
-			c.inflight.Add(-1)
 			if perr != nil {
 				c.fail(perr)
 				f.report(perr)

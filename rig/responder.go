@@ -114,18 +114,11 @@ func (rs *Responder) isr(ic clx.InterruptContext) bool {
 // Deliveries returns how many times the ISR ran.
 func (rs *Responder) Deliveries() int { return int(rs.deliveries.Load()) }
 
-// Last returns the context of the latest delivery.
-func (rs *Responder) Last() clx.InterruptContext {
+// Last returns the context of the latest delivery and when its ISR began.
+func (rs *Responder) Last() (clx.InterruptContext, time.Time) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	return rs.last
-}
-
-// LastISR returns when the ISR of the latest delivery began.
-func (rs *Responder) LastISR() time.Time {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return rs.lastISR
+	return rs.last, rs.lastISR
 }
 
 // Conn returns the interrupt connection (to mask, unmask or check Err).

@@ -238,8 +238,6 @@ func (r *Rig) Close() error {
 	return nil
 }
 
-var timeAfter = time.After
-
 // MCUClock maps the MCU's ticks to host time. For the in-process virtual
 // MCU the mapping is exact (its tick counter is this process's monotonic
 // clock); for a serial MCU it is estimated from pings (mcu.AlignClock),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/rig/mcu"
@@ -244,7 +245,7 @@ func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) 
 func (r *Rig) Settle(ctx context.Context) error {
 	if d := r.Fixture.Harness.Settle(); d > 0 {
 		select {
-		case <-timeAfter(d):
+		case <-time.After(d):
 		case <-ctx.Done():
 			return ctx.Err()
 		}

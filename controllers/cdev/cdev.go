@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -632,21 +631,4 @@ func trailing(m uint64) int {
 		n++
 	}
 	return n
-}
-
-// sortedKeys is used by diagnostics.
-func sortedKeys(m map[int]*interrupt) []int {
-	k := make([]int, 0, len(m))
-	for o := range m {
-		k = append(k, o)
-	}
-	sort.Ints(k)
-	return k
-}
-
-// Interrupts lists the offsets with an interrupt request (diagnostics).
-func (c *Controller) Interrupts() []int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return sortedKeys(c.intr)
 }

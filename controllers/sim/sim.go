@@ -217,8 +217,9 @@ func (p *pending) add(e PadEvent) {
 	p.more = append(p.more, e)
 }
 
-func (c *Controller) finish(p *pending) {
-	c.mu.Lock()
+// unlockFinish releases c.mu, then publishes what p collected: pad events
+// to observers, primary interrupts to the framework. c.mu held.
+func (c *Controller) unlockFinish(p *pending) {
 	irq, obs := c.irq, c.observers
 	c.mu.Unlock()
 	for k := 0; k < p.n; k++ {
@@ -277,8 +278,7 @@ func (c *Controller) debounceExpired(b, i int, gen uint64) {
 	if r.dbGen[i] == gen && r.powered {
 		c.input(b, i, r.padLevel(i), &p)
 	}
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 }
 
 // input accepts lvl as the input level of bank b index i. c.mu held.
@@ -344,8 +344,7 @@ func (c *Controller) DrivePad(pin int, l clx.Level) error {
 	if r.powered {
 		c.settle(b, i, old, &p)
 	}
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -364,8 +363,7 @@ func (c *Controller) ReleasePad(pin int) error {
 	if r.powered {
 		c.settle(b, i, old, &p)
 	}
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -471,8 +469,7 @@ func (c *Controller) Start(ctx context.Context, irq clx.PrimaryInterrupt, restor
 	for b := range c.banks {
 		c.check(b, &p)
 	}
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -550,8 +547,7 @@ func (c *Controller) ConnectIOPins(ctx context.Context, q *clx.IORequest) error 
 		}
 		c.settle(q.Bank, i, old, &p)
 	}
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -593,8 +589,7 @@ func (c *Controller) DisconnectIOPins(ctx context.Context, q *clx.IORequest) err
 		r.debounce[i] = 0
 		c.settle(q.Bank, i, old, &p)
 	}
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -662,8 +657,7 @@ func (c *Controller) WritePinsMask(ctx context.Context, bank int, set, clear uin
 		c.settle(bank, i, old, &p)
 	}
 	r.out = (r.out | set) &^ clear
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -696,8 +690,7 @@ func (c *Controller) EnableInterrupt(ctx context.Context, q *clx.InterruptReques
 	r.in = r.in&^bit | r.padLevel(i)<<i // enabling samples the pad afresh
 	r.dbGen[i]++
 	c.settle(q.Bank, i, old, &p)
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -762,8 +755,7 @@ func (c *Controller) UnmaskInterrupt(ctx context.Context, q *clx.InterruptReques
 	}
 	r.mask &^= 1 << q.Pin
 	c.levelStatus(q.Bank, q.Pin, &p)
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -795,8 +787,7 @@ func (c *Controller) ClearActiveInterrupts(ctx context.Context, bank int, mask u
 		return mask, err
 	}
 	r.status &^= mask &^ r.mode
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return 0, nil
 }
 
@@ -830,8 +821,7 @@ func (c *Controller) ReconfigureInterrupt(ctx context.Context, q *clx.InterruptR
 		r.status &^= 1 << q.Pin
 	}
 	c.levelStatus(q.Bank, q.Pin, &p)
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 
@@ -875,8 +865,7 @@ func (c *Controller) RestoreBankContext(ctx context.Context, bank int) error {
 	delete(c.bankSaved, bank)
 	c.restore(bank, s)
 	c.check(bank, &p)
-	c.mu.Unlock()
-	c.finish(&p)
+	c.unlockFinish(&p)
 	return nil
 }
 

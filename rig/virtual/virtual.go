@@ -64,7 +64,6 @@ type MCU struct {
 	done          chan struct{}
 	stopped       chan struct{}
 	closeOnce     sync.Once
-	writeErr      error
 	dropOut       atomic.Int32 // outgoing frames to drop (fault injection)
 }
 
@@ -346,9 +345,7 @@ func (m *MCU) WriteSerial(p []byte) {
 	if m.dropOut.Load() > 0 && m.dropOut.Add(-1) >= 0 {
 		return
 	}
-	if _, err := m.master.Write(p); err != nil {
-		m.writeErr = err
-	}
+	_, _ = m.master.Write(p)
 }
 
 // DropOutput makes the MCU silently drop its next n outgoing frames, as a
