@@ -19,7 +19,6 @@ import (
 type bank struct {
 	f       *Framework
 	id      int
-	npins   int
 	passive bool // bus-attached: dispatch in the worker goroutine
 
 	pending     atomic.Bool   // a primary interrupt or timer awaits dispatch
@@ -43,8 +42,8 @@ type bank struct {
 	intrHolders  [64]int     // open interrupt connections
 }
 
-func newBank(f *Framework, id, npins int) *bank {
-	return &bank{f: f, id: id, npins: npins, passive: f.info.Flags&MemoryMapped == 0, wake: make(chan struct{}, 1)}
+func newBank(f *Framework, id int) *bank {
+	return &bank{f: f, id: id, passive: f.info.Flags&MemoryMapped == 0, wake: make(chan struct{}, 1)}
 }
 
 // lock takes the bank lock.
@@ -166,7 +165,11 @@ func (b *bank) dispatchOnce() {
 		}
 		var ev Event
 		if c.describer != nil {
-			ev = c.describer.InterruptEvent(b.id, i)
+			var err error
+			if ev, err = c.describer.InterruptEvent(ctx, b.id, i); err != nil {
+				f.report(driverErr("describe event", b.id*f.info.PinsPerBank+i, b.id, err))
+				ev = Event{}
+			}
 		}
 		switch {
 		case p.emu == emuDebounce:

@@ -40,7 +40,7 @@ func BenchmarkEdgeDispatch(b *testing.B) {
 		n := 0
 		irq := &bareIRQ{s: s, handler: func(int) { n++ }}
 		must(b, s.Prepare(ctx))
-		must(b, s.Start(ctx, irq, false))
+		must(b, s.Start(ctx, irq))
 		must(b, s.EnableInterrupt(ctx, &clx.InterruptRequest{Bank: 0, Pin: 1, Polarity: clx.ActiveBoth}))
 		b.ReportAllocs()
 		b.ResetTimer()

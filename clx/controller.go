@@ -19,12 +19,11 @@ type Controller interface {
 	// Prepare acquires the controller's resources.
 	Prepare(ctx context.Context) error
 	// Start makes the controller operational. irq is the handle through
-	// which it signals its primary interrupt. restoreContext asks it to
-	// restore the context saved by a Stop(saveContext=true).
-	Start(ctx context.Context, irq PrimaryInterrupt, restoreContext bool) error
-	// Stop stops the controller; with saveContext it keeps what Start
-	// needs to restore it.
-	Stop(ctx context.Context, saveContext bool) error
+	// which it signals its primary interrupt.
+	Start(ctx context.Context, irq PrimaryInterrupt) error
+	// Stop stops the controller: every interrupt is disabled and no
+	// interrupt is raised afterwards.
+	Stop(ctx context.Context) error
 	// Release frees what Prepare acquired.
 	Release(ctx context.Context) error
 }
@@ -164,9 +163,11 @@ type PreProcessor interface {
 
 // EventDescriber reports what the controller recorded about the event
 // latched on a pin (its timestamp, the new level). Optional; called during
-// dispatch, after QueryActiveInterrupts, for each active pin.
+// dispatch, after QueryActiveInterrupts, for each active pin. An error is
+// reported as a controller-driver error and the pin is delivered without
+// the event's details.
 type EventDescriber interface {
-	InterruptEvent(bank, pin int) Event
+	InterruptEvent(ctx context.Context, bank, pin int) (Event, error)
 }
 
 // BankContextSaver saves a bank's context (configuration, mask and enable
@@ -181,8 +182,75 @@ type BankContextRestorer interface {
 	RestoreBankContext(ctx context.Context, bank int) error
 }
 
+// Suspender suspends and resumes the whole controller (the suspend
+// group). Suspend keeps every pin's configuration, enable and mask state
+// and stops raising the primary interrupt; latched status and edges that
+// arrive while suspended are lost. Between the two the framework may
+// still mask, unmask, enable and disable pins (clients keep their
+// connections and may open and close them); the driver applies those
+// calls to what it keeps. Resume brings every enabled pin back as last
+// configured and raises the primary interrupt for any unmasked
+// level-sensitive pin that is asserted.
+type Suspender interface {
+	Suspend(ctx context.Context) error
+	Resume(ctx context.Context) error
+}
+
 // SpecificFunctioner handles controller-specific (vendor) requests, opaque
 // to the framework.
 type SpecificFunctioner interface {
 	ControllerSpecificFunction(ctx context.Context, in []byte) ([]byte, error)
+}
+
+// The groups of the capability matrix as composed interfaces, so that a
+// driver can have the compiler check it implements a whole group:
+//
+//	var _ clx.InterruptController = (*Controller)(nil)
+//
+// New still discovers each method by its own one-method interface, so a
+// driver may implement a group in another valid shape (read-only I/O,
+// AutoClearOnRead without ActiveClearer, the mask forms of I/O).
+
+// IOController is a controller with the whole pin-table I/O group.
+type IOController interface {
+	Controller
+	IOConnector
+	IODisconnector
+	PinReader
+	PinWriter
+}
+
+// MaskIOController is a controller with the whole I/O group in mask form
+// (Flags IOAsMasks).
+type MaskIOController interface {
+	Controller
+	IOConnector
+	IODisconnector
+	MaskReader
+	MaskWriter
+}
+
+// InterruptController is a controller with the whole interrupt group,
+// clearing status on request.
+type InterruptController interface {
+	Controller
+	InterruptEnabler
+	InterruptDisabler
+	InterruptMasker
+	InterruptUnmasker
+	ActiveQuerier
+	ActiveClearer
+}
+
+// BankPowerController is a controller with the bank power group.
+type BankPowerController interface {
+	Controller
+	BankContextSaver
+	BankContextRestorer
+}
+
+// SuspendController is a controller with the suspend group.
+type SuspendController interface {
+	Controller
+	Suspender
 }

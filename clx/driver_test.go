@@ -66,6 +66,12 @@ func TestRegistration(t *testing.T) {
 	if err := f.SetBankPower(bg(), 0, false); !errors.Is(err, clx.ErrNotSupported) {
 		t.Errorf("bank power without the group: %v", err)
 	}
+	if err := f.Suspend(bg()); !errors.Is(err, clx.ErrNotSupported) {
+		t.Errorf("suspend without the group: %v", err)
+	}
+	if err := f.Resume(bg()); !errors.Is(err, clx.ErrNotSupported) {
+		t.Errorf("resume without the group: %v", err)
+	}
 }
 
 // autoClearNoClear hides ClearActiveInterrupts.
@@ -74,10 +80,10 @@ type autoClearNoClear struct{ fc *fakeController }
 func (a autoClearNoClear) Info() clx.Info                    { return a.fc.Info() }
 func (a autoClearNoClear) Prepare(ctx context.Context) error { return a.fc.Prepare(ctx) }
 func (a autoClearNoClear) Release(ctx context.Context) error { return a.fc.Release(ctx) }
-func (a autoClearNoClear) Start(ctx context.Context, irq clx.PrimaryInterrupt, r bool) error {
-	return a.fc.Start(ctx, irq, r)
+func (a autoClearNoClear) Start(ctx context.Context, irq clx.PrimaryInterrupt) error {
+	return a.fc.Start(ctx, irq)
 }
-func (a autoClearNoClear) Stop(ctx context.Context, s bool) error { return a.fc.Stop(ctx, s) }
+func (a autoClearNoClear) Stop(ctx context.Context) error { return a.fc.Stop(ctx) }
 func (a autoClearNoClear) EnableInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
 	return a.fc.EnableInterrupt(ctx, r)
 }

@@ -124,7 +124,7 @@ func (fc *fakeController) Info() clx.Info {
 }
 func (fc *fakeController) Prepare(ctx context.Context) error { return fc.enter("Prepare", -1) }
 func (fc *fakeController) Release(ctx context.Context) error { return fc.enter("Release", -1) }
-func (fc *fakeController) Start(ctx context.Context, irq clx.PrimaryInterrupt, restore bool) error {
+func (fc *fakeController) Start(ctx context.Context, irq clx.PrimaryInterrupt) error {
 	if err := fc.enter("Start", -1); err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (fc *fakeController) Start(ctx context.Context, irq clx.PrimaryInterrupt, r
 	fc.mu.Unlock()
 	return nil
 }
-func (fc *fakeController) Stop(ctx context.Context, save bool) error {
+func (fc *fakeController) Stop(ctx context.Context) error {
 	fc.mu.Lock()
 	fc.stopped = true
 	fc.mu.Unlock()
@@ -280,11 +280,11 @@ func (r reconfigFake) ReconfigureInterrupt(ctx context.Context, q *clx.Interrupt
 // lifecycleOnly is the smallest valid controller: no I/O, no interrupts.
 type lifecycleOnly struct{ info clx.Info }
 
-func (l lifecycleOnly) Info() clx.Info                                        { return l.info }
-func (lifecycleOnly) Prepare(context.Context) error                           { return nil }
-func (lifecycleOnly) Release(context.Context) error                           { return nil }
-func (lifecycleOnly) Start(context.Context, clx.PrimaryInterrupt, bool) error { return nil }
-func (lifecycleOnly) Stop(context.Context, bool) error                        { return nil }
+func (l lifecycleOnly) Info() clx.Info                                  { return l.info }
+func (lifecycleOnly) Prepare(context.Context) error                     { return nil }
+func (lifecycleOnly) Release(context.Context) error                     { return nil }
+func (lifecycleOnly) Start(context.Context, clx.PrimaryInterrupt) error { return nil }
+func (lifecycleOnly) Stop(context.Context) error                        { return nil }
 
 type connectOnly struct{ lifecycleOnly }
 

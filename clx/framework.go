@@ -57,10 +57,11 @@ type Framework struct {
 	conns   map[interface{ Close() error }]struct{} // open connections
 	closing bool
 
-	errMu     sync.Mutex // protects following fields
-	errs      []error
-	errTotal  int
-	suspendMu sync.Mutex
+	errMu    sync.Mutex // protects errs and errTotal
+	errs     []error
+	errTotal int
+
+	suspendMu sync.Mutex // serializes Suspend and Resume
 }
 
 // capabilities are the optional interfaces a controller implements,
@@ -86,6 +87,7 @@ type capabilities struct {
 	save      BankContextSaver
 	restore   BankContextRestorer
 	specific  SpecificFunctioner
+	suspender Suspender
 
 	hasIO, hasInterrupts, hasBankPower bool
 }
@@ -126,7 +128,7 @@ func New(ctx context.Context, ctrl Controller, opts Options) (*Framework, error)
 		conns: map[interface{ Close() error }]struct{}{}}
 	f.dpc.init()
 	for b := 0; b < info.Banks(); b++ {
-		f.banks = append(f.banks, newBank(f, b, info.BankPins(b)))
+		f.banks = append(f.banks, newBank(f, b))
 	}
 	if info.Flags&MemoryMapped == 0 {
 		for _, b := range f.banks {
@@ -136,7 +138,7 @@ func New(ctx context.Context, ctrl Controller, opts Options) (*Framework, error)
 	}
 	f.workers.Add(1)
 	go f.dpc.run(f)
-	if err := guardLifecycle("Start", func() error { return ctrl.Start(ctx, (*primary)(f), false) }); err != nil {
+	if err := guardLifecycle("Start", func() error { return ctrl.Start(ctx, (*primary)(f)) }); err != nil {
 		f.closed.Store(true)
 		f.shutdown()
 		_ = guardLifecycle("Release", func() error { return ctrl.Release(ctx) })
@@ -178,6 +180,7 @@ func discover(ctrl Controller, info Info) (capabilities, error) {
 	c.save, _ = ctrl.(BankContextSaver)
 	c.restore, _ = ctrl.(BankContextRestorer)
 	c.specific, _ = ctrl.(SpecificFunctioner)
+	c.suspender, _ = ctrl.(Suspender)
 	masks := info.Flags&IOAsMasks != 0
 
 	var missing []string
@@ -264,7 +267,7 @@ func (f *Framework) Close(ctx context.Context) error {
 			}
 		}
 		f.closed.Store(true)
-		if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx, false) }); err != nil {
+		if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx) }); err != nil {
 			errs = append(errs, fmt.Errorf("clx: close: stop: %w", asDriverErr(err)))
 		}
 		if err := f.waitDispatch(ctx); err != nil {
@@ -307,30 +310,30 @@ func (f *Framework) shutdown() {
 	f.workers.Wait()
 }
 
-// Suspend stops the controller saving its context (the controller keeps
-// what Resume needs); connections stay open and interrupts are not
-// delivered until Resume.
+// Suspend suspends the controller (the suspend group): connections stay
+// open, interrupts are not delivered and edges are lost until Resume.
+// Without the group it fails with ErrNotSupported.
 func (f *Framework) Suspend(ctx context.Context) error {
-	f.suspendMu.Lock()
-	defer f.suspendMu.Unlock()
-	if f.closed.Load() {
-		return fmt.Errorf("clx: suspend: %w", ErrClosed)
-	}
-	if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx, true) }); err != nil {
-		return fmt.Errorf("clx: suspend: %w", asDriverErr(err))
-	}
-	return nil
+	return f.suspendOrResume(ctx, "suspend", Suspender.Suspend)
 }
 
-// Resume restarts a suspended controller, restoring its context.
+// Resume resumes a suspended controller: every connection's interrupt is
+// back as it was, and an asserted level interrupt fires.
 func (f *Framework) Resume(ctx context.Context) error {
+	return f.suspendOrResume(ctx, "resume", Suspender.Resume)
+}
+
+func (f *Framework) suspendOrResume(ctx context.Context, op string, call func(Suspender, context.Context) error) error {
+	if f.caps.suspender == nil {
+		return fmt.Errorf("clx: %s: %T has no suspend group: %w", op, f.ctrl, ErrNotSupported)
+	}
 	f.suspendMu.Lock()
 	defer f.suspendMu.Unlock()
 	if f.closed.Load() {
-		return fmt.Errorf("clx: resume: %w", ErrClosed)
+		return fmt.Errorf("clx: %s: %w", op, ErrClosed)
 	}
-	if err := guardLifecycle("Start", func() error { return f.ctrl.Start(ctx, (*primary)(f), true) }); err != nil {
-		return fmt.Errorf("clx: resume: %w", asDriverErr(err))
+	if err := call(f.caps.suspender, ctx); err != nil {
+		return fmt.Errorf("clx: %s: %w", op, asDriverErr(err))
 	}
 	return nil
 }

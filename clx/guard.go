@@ -146,15 +146,9 @@ func (g guardPreProcess) PreProcessInterrupt(ctx context.Context, bank int) (err
 
 type guardDescribe struct{ EventDescriber }
 
-// InterruptEvent returns a zero Event if the controller panics; the panic
-// is lost here, but the same controller's other callbacks report theirs.
-func (g guardDescribe) InterruptEvent(bank, pin int) (ev Event) {
-	defer func() {
-		if recover() != nil {
-			ev = Event{}
-		}
-	}()
-	return g.EventDescriber.InterruptEvent(bank, pin)
+func (g guardDescribe) InterruptEvent(ctx context.Context, bank, pin int) (ev Event, err error) {
+	defer recoverTo(&err, "InterruptEvent")
+	return g.EventDescriber.InterruptEvent(ctx, bank, pin)
 }
 
 type guardSave struct{ BankContextSaver }
@@ -169,6 +163,18 @@ type guardRestore struct{ BankContextRestorer }
 func (g guardRestore) RestoreBankContext(ctx context.Context, bank int) (err error) {
 	defer recoverTo(&err, "RestoreBankContext")
 	return g.BankContextRestorer.RestoreBankContext(ctx, bank)
+}
+
+type guardSuspend struct{ Suspender }
+
+func (g guardSuspend) Suspend(ctx context.Context) (err error) {
+	defer recoverTo(&err, "Suspend")
+	return g.Suspender.Suspend(ctx)
+}
+
+func (g guardSuspend) Resume(ctx context.Context) (err error) {
+	defer recoverTo(&err, "Resume")
+	return g.Suspender.Resume(ctx)
 }
 
 type guardSpecific struct{ SpecificFunctioner }
@@ -236,5 +242,8 @@ func (c *capabilities) guard() {
 	}
 	if c.specific != nil {
 		c.specific = guardSpecific{c.specific}
+	}
+	if c.suspender != nil {
+		c.suspender = guardSuspend{c.suspender}
 	}
 }

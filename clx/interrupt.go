@@ -66,7 +66,6 @@ const (
 
 // intrPin is the state of one enabled interrupt pin, protected by b.mu.
 type intrPin struct {
-	b            *bank
 	index, pin   int
 	mode         Mode
 	polarity     Polarity // as connected
@@ -192,7 +191,7 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 			return nil, &PinError{Op: op, Pin: cfg.Pin, Bank: b.id, Holder: holder, Err: why}
 		}
 	} else {
-		p = &intrPin{b: b, index: i, pin: cfg.Pin, mode: cfg.Mode, polarity: cfg.Polarity, assertedHigh: cfg.AssertedHigh,
+		p = &intrPin{index: i, pin: cfg.Pin, mode: cfg.Mode, polarity: cfg.Polarity, assertedHigh: cfg.AssertedHigh,
 			shared: cfg.Shared, debounce: cfg.Debounce}
 		p.hw = InterruptRequest{Bank: b.id, Pin: i, Mode: cfg.Mode, Polarity: cfg.Polarity, Pull: cfg.Pull, Debounce: cfg.Debounce}
 		flags := f.info.Flags

@@ -540,13 +540,45 @@ func TestSuspendResume(t *testing.T) {
 	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
 	rec := &recorder{claim: true}
 	r.connect(clx.InterruptConfig{Pin: 1, ISR: rec.isr})
+	held := &recorder{claim: true}
+	hc := r.connect(clx.InterruptConfig{Pin: 2, Polarity: clx.ActiveHigh, ISR: held.isr})
+	must(t, hc.Mask(bg()))
+	lvl := &recorder{claim: true}
+	lvl.onCall = func(clx.InterruptContext) { _ = r.sim.DrivePad(3, clx.Low) } // silence the source
+	lc := r.connect(clx.InterruptConfig{Pin: 3, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, ISR: lvl.isr})
 	must(t, r.f.Suspend(bg()))
+	if err := r.f.Suspend(bg()); err == nil {
+		t.Fatal("a second Suspend succeeded")
+	}
 	r.drive(1, clx.High)
 	r.drive(1, clx.Low)
+	r.drive(3, clx.High) // asserted while suspended
+	if rec.count() != 0 || lvl.count() != 0 {
+		t.Fatalf("delivered while suspended: %d edges, %d levels", rec.count(), lvl.count())
+	}
+	must(t, lc.Mask(bg())) // clients may mask while suspended; the level waits
 	must(t, r.f.Resume(bg()))
 	r.drive(1, clx.High)
 	if rec.count() != 1 {
 		t.Fatalf("%d deliveries across suspend, want 1", rec.count())
+	}
+	if lvl.count() != 0 {
+		t.Fatal("a level masked during the suspend fired on resume")
+	}
+	must(t, lc.Unmask(bg()))
+	if lvl.count() != 1 {
+		t.Fatalf("level asserted across the suspend: %d deliveries on unmask, want 1", lvl.count())
+	}
+	r.drive(2, clx.High)
+	if held.count() != 0 {
+		t.Fatal("a pin masked before the suspend delivered after it")
+	}
+	must(t, hc.Unmask(bg()))
+	if held.count() != 1 {
+		t.Fatalf("masked edge across the suspend: %d on unmask, want 1", held.count())
+	}
+	if errs, _ := r.f.Errors(); len(errs) > 0 {
+		t.Fatalf("dispatch errors across the suspend: %v", errs)
 	}
 	out, err := r.f.ControllerSpecificFunction(bg(), []byte("identify"))
 	if err != nil || !strings.HasPrefix(string(out), "sim pins=32") {

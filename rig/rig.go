@@ -86,10 +86,7 @@ func Open(ctx context.Context, fx *fixtures.Fixture) (_ *Rig, err error) {
 	}()
 	switch fx.Target.Controller {
 	case "sim":
-		s := fx.Target.Sim
-		r.Sim, err = sim.New(sim.Config{Pins: s.Pins, PinsPerBank: s.PinsPerBank, EmulateBothEdges: s.EmulateBothEdges,
-			EmulateDebounce: s.EmulateDebounce, AutoClearOnRead: s.AutoClearOnRead, MaskIO: s.MaskIO,
-			BusAttached: s.BusAttached, BusDelay: s.BusDelay})
+		r.Sim, err = sim.New(fx.Target.Sim)
 		if err != nil {
 			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
 		}

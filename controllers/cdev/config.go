@@ -1,7 +1,5 @@
 package cdev
 
-import "time"
-
 // DefaultEventBuffer is the kernel event buffer asked for each interrupt
 // line: the kernel's maximum (16 × 64 lines). Its default, 16 per line,
 // overflows in a burst while one dispatch is running; 1024 events cost
@@ -22,7 +20,4 @@ type Config struct {
 	// OnError receives errors found outside any call (lost events); it
 	// must not block. Errors are counted in Stats either way.
 	OnError func(error)
-	// Settle, when non-zero, is how long Close waits at most for event
-	// goroutines to finish.
-	Settle time.Duration
 }

@@ -17,6 +17,9 @@
 // go-gpiocdev's Close waits for its event goroutine, so a request whose
 // events are being dispatched is released from another goroutine.
 //
-// The package builds on Linux only; elsewhere Open returns an error
-// wrapping clx.ErrNotSupported.
+// The decisions — the latch, level emulation, sequence gaps — live in
+// latch.go, fed plain values and tested on any host; the kernel calls
+// live in cdev.go (chip and lifecycle), io.go and interrupt.go. Suspend
+// releases every interrupt line to the kernel and Resume requests them
+// again as they were (clx's suspend group).
 package cdev

@@ -45,7 +45,7 @@ func started(t *testing.T, cfg sim.Config) (*sim.Controller, *raiseCounter) {
 	if err := c.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Start(ctx, irq, false); err != nil {
+	if err := c.Start(ctx, irq); err != nil {
 		t.Fatal(err)
 	}
 	return c, irq
@@ -133,9 +133,12 @@ func TestInterruptRegisters(t *testing.T) {
 	if irq.count(0) != 2 {
 		t.Fatal("unmask with retained status did not raise")
 	}
-	ev := c.InterruptEvent(0, 3)
-	if !ev.HasTime || !ev.HasLevel || ev.Level != clx.Low {
-		t.Fatalf("event %+v", ev)
+	ev, err := c.InterruptEvent(ctx, 0, 3)
+	if err != nil || !ev.HasTime || !ev.HasLevel || ev.Level != clx.Low {
+		t.Fatalf("event %+v, %v", ev, err)
+	}
+	if _, err := c.InterruptEvent(ctx, 5, 0); !errors.Is(err, clx.ErrInvalidArgument) {
+		t.Fatalf("event of a bank that is not there: %v", err)
 	}
 	// Level: status follows the level and cannot be cleared while asserted.
 	must(t, c.EnableInterrupt(ctx, &clx.InterruptRequest{Pin: 4, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh}))
