@@ -14,7 +14,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 // Options configure a latency run.
@@ -129,16 +128,24 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	fmt.Fprintln(csv, "pair,seq,t0_tick,t1_tick,latency_ns,outcome,"+WireToController+"_ns,"+ControllerToISR+"_ns,"+ISRToAck+"_ns")
 
 	prog := newProgress(opts.Progress, opts.Terminal, len(pairs)*(opts.N+opts.Warmup))
+	var clocks *Clocks
+	if split {
+		clocks = &Clocks{MCU: mclock, Controller: toHost}
+	}
 	interrupted := false
 	for _, p := range pairs {
 		pr := PairResult{Name: p.Name, hist: newHistogram(), parts: map[string]*hdrhistogram.Histogram{}}
 		if split {
-			for _, c := range []string{WireToController, ControllerToISR, ISRToAck} {
+			for _, c := range componentNames {
 				pr.parts[c] = newHistogram()
 			}
 		}
-		if err := runPair(ctx, r, p, opts, &pr, mclock, toHost, csv, prog, &res.Metadata.Clock); err != nil {
-			if !errors.Is(err, ErrInterrupted) {
+		loop := Loop{Pair: p.Name, N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, Timeout: opts.Timeout, Clocks: clocks,
+			Probed: func() { prog.step(p.Name, &pr) }}
+		rec := recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock}
+		err := loop.Run(ctx, r, rec.record)
+		if err != nil {
+			if !errors.Is(err, errStopped) {
 				csv.Flush()
 				return nil, err
 			}
@@ -172,98 +179,42 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	return res, nil
 }
 
-func runPair(ctx context.Context, r *rig.Rig, p rig.Pair, opts Options, pr *PairResult, mclock mcu.ClockModel,
-	toHost func(time.Duration) time.Time, csv *bufio.Writer, prog *progress, clk *ClockInfo) error {
-	rs, err := r.RespondMirror(ctx, p.Name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ErrInterrupted
+// componentNames are the split latency's parts, in Sample.Split's order.
+var componentNames = [3]string{WireToController, ControllerToISR, ISRToAck}
+
+// recorder files one pair's samples into its histograms and samples.csv.
+type recorder struct {
+	pr  *PairResult
+	csv *bufio.Writer
+	clk *ClockInfo
+}
+
+func (rc recorder) record(s Sample) {
+	pr := rc.pr
+	if s.Outcome != OK {
+		if s.Outcome == MissedAck {
+			pr.MissedAcks++
+		} else {
+			pr.Timeouts++
 		}
-		return fmt.Errorf("bench: pair %s: %w", p.Name, err)
+		fmt.Fprintf(rc.csv, "%s,%d,%d,,,%s,,,\n", pr.Name, s.Seq, s.T0, s.Outcome)
+		return
 	}
-	defer rs.Close()
-	var interval time.Duration
-	if opts.Rate > 0 {
-		interval = time.Duration(float64(time.Second) / opts.Rate)
-	}
-	next := time.Now()
-	level := false // the stimulus idles high: probes start by driving low
-	for i := 0; i < opts.Warmup+opts.N; i++ {
-		if ctx.Err() != nil {
-			return ErrInterrupted
-		}
-		if interval > 0 {
-			if d := time.Until(next); d > 0 {
-				select {
-				case <-time.After(d):
-				case <-ctx.Done():
-					return ErrInterrupted
-				}
+	_ = pr.hist.RecordValue(max(int64(s.Latency), lowestNS))
+	pr.Samples++
+	var parts [3]string
+	if s.HasSplit {
+		for k, d := range s.Split {
+			parts[k] = strconv.FormatInt(int64(d), 10)
+			if d < 0 {
+				rc.clk.NegativeComponents++
+				continue
 			}
-			next = next.Add(interval)
-		}
-		before := rs.Deliveries()
-		res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: p.Stimulus.MCUPin, Ack: p.Ack.MCUPin, StimLevel: level,
-			AckEdge: mcu.Both, Timeout: opts.Timeout})
-		if err != nil {
-			if ctx.Err() != nil {
-				return ErrInterrupted
-			}
-			return fmt.Errorf("bench: pair %s, probe %d: %w", p.Name, i, err)
-		}
-		level = !level
-		prog.step(p.Name, pr)
-		if i < opts.Warmup {
-			if res.TimedOut {
-				// Bring the line back to a known state for the next probe.
-				if err := r.Settle(ctx); err != nil {
-					return ErrInterrupted
-				}
-			}
-			continue
-		}
-		seq := i - opts.Warmup
-		if res.TimedOut {
-			outcome := "timeout"
-			if rs.Deliveries() > before {
-				outcome = "missed-ack"
-				pr.MissedAcks++
-			} else {
-				pr.Timeouts++
-			}
-			fmt.Fprintf(csv, "%s,%d,%d,,,%s,,,\n", p.Name, seq, res.T0, outcome)
-			if err := r.Settle(ctx); err != nil {
-				return ErrInterrupted
-			}
-			continue
-		}
-		lat := int64(res.Latency)
-		_ = pr.hist.RecordValue(max(lat, lowestNS))
-		pr.Samples++
-		var parts [3]string
-		if toHost != nil {
-			ic, isr := rs.Last()
-			if ic.HasControllerTime {
-				t0 := mclock.HostTime(res.T0)
-				t1 := mclock.HostTime(res.T1)
-				ctrl := toHost(ic.ControllerTime)
-				for k, v := range []struct {
-					name string
-					d    time.Duration
-				}{{WireToController, ctrl.Sub(t0)}, {ControllerToISR, isr.Sub(ctrl)}, {ISRToAck, t1.Sub(isr)}} {
-					parts[k] = strconv.FormatInt(int64(v.d), 10)
-					if v.d < 0 {
-						clk.NegativeComponents++
-						continue
-					}
-					_ = pr.parts[v.name].RecordValue(max(int64(v.d), lowestNS))
-				}
-			}
-		}
-		fmt.Fprintf(csv, "%s,%d,%d,%d,%d,ok,%s,%s,%s\n", p.Name, seq, res.T0, res.T1, lat, parts[0], parts[1], parts[2])
-		if seq%256 == 255 {
-			csv.Flush() // raw samples reach the disk as they are taken
+			_ = pr.parts[componentNames[k]].RecordValue(max(int64(d), lowestNS))
 		}
 	}
-	return nil
+	fmt.Fprintf(rc.csv, "%s,%d,%d,%d,%d,ok,%s,%s,%s\n", pr.Name, s.Seq, s.T0, s.T1, int64(s.Latency), parts[0], parts[1], parts[2])
+	if s.Seq%256 == 255 {
+		rc.csv.Flush() // raw samples reach the disk as they are taken
+	}
 }

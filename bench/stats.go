@@ -15,6 +15,22 @@ const (
 
 func newHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(lowestNS, highestNS, sigFigs) }
 
+// Distribution records durations in an HDR histogram (1 ns to 100 s,
+// three significant digits): gpiohil's one percentile engine, used by the
+// bench, the latency specs and mcu ping alike.
+type Distribution struct{ h *hdrhistogram.Histogram }
+
+// NewDistribution returns an empty distribution.
+func NewDistribution() *Distribution { return &Distribution{h: newHistogram()} }
+
+// Record adds a sample; values outside 1 ns … 100 s are clamped.
+func (d *Distribution) Record(v time.Duration) {
+	_ = d.h.RecordValue(min(max(int64(v), lowestNS), highestNS))
+}
+
+// Stats summarises the samples recorded so far.
+func (d *Distribution) Stats() Stats { return statsOf(d.h) }
+
 // Percentiles reported everywhere, in order.
 var Percentiles = []struct {
 	Name string
@@ -66,6 +82,13 @@ func (s Stats) Get(name string) (int64, bool) {
 		return s.Max, true
 	}
 	return 0, false
+}
+
+// Duration returns a statistic by name (see Get) as a duration, 0 for an
+// unknown name.
+func (s Stats) Duration(name string) time.Duration {
+	v, _ := s.Get(name)
+	return time.Duration(v)
 }
 
 // Bucket is one bar of a histogram: samples up to UpperNS (and above the

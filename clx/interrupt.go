@@ -293,8 +293,9 @@ func (c *InterruptConn) fail(err error) {
 	})
 }
 
-// usable checks, holding b.mu, that the connection can be masked or
-// unmasked.
+// usableLocked checks that the connection can be masked or unmasked:
+// neither it nor the framework is closed, and its interrupt has not been
+// disabled (by a storm, a panicking routine or a detach). b.mu held.
 func (c *InterruptConn) usableLocked(op string) error {
 	switch {
 	case c.closed.Load():

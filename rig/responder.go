@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
-	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 // AckMode is how the responder answers on its ack line.
@@ -60,12 +59,11 @@ type Responder struct {
 
 // Respond connects a responder. The ack line starts at AckStart.
 func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, error) {
-	p, ok := r.Pair(cfg.Pair)
-	if !ok {
-		return nil, fmt.Errorf("rig %s: no probe pair %q", r.Fixture.Name, cfg.Pair)
+	p, err := r.pair(cfg.Pair)
+	if err != nil {
+		return nil, err
 	}
 	rs := &Responder{cfg: cfg, level: byte(cfg.AckStart)}
-	var err error
 	rs.ack, err = r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output,
 		Initial: []byte{byte(cfg.AckStart)}, Name: "responder " + cfg.Pair + " ack"})
 	if err != nil {
@@ -139,11 +137,11 @@ func (rs *Responder) Close() error {
 // mirrors every stimulus edge on the ack line, which starts high too.
 // Probes then start by driving the stimulus low.
 func (r *Rig) RespondMirror(ctx context.Context, pair string) (*Responder, error) {
-	p, ok := r.Pair(pair)
-	if !ok {
-		return nil, fmt.Errorf("rig %s: no probe pair %q", r.Fixture.Name, pair)
+	p, err := r.pair(pair)
+	if err != nil {
+		return nil, err
 	}
-	if err := r.MCU.SetPin(ctx, p.Stimulus.MCUPin, mcu.High, mcu.PullNone); err != nil {
+	if err := r.Drive(ctx, p.Stimulus.Name, true); err != nil {
 		return nil, err
 	}
 	if err := r.Settle(ctx); err != nil {

@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
-	"github.com/gpiohil/gpiohil/controllers/sim"
 	"github.com/gpiohil/gpiohil/fixtures"
-	"github.com/gpiohil/gpiohil/rig/harness"
 	"github.com/gpiohil/gpiohil/rig/mcu"
-	"github.com/gpiohil/gpiohil/rig/virtual"
 )
-
-// ErrUnsupported means this build cannot assemble the fixture's tier.
-var ErrUnsupported = errors.New("rig: not supported")
 
 // Wire is a fixture wire resolved to pins.
 type Wire struct {
@@ -34,31 +27,35 @@ type Pair struct {
 	Ack      Wire
 }
 
-// Rig is an assembled rig.
+// Rig is an assembled rig: the target's controller under clx, the
+// companion MCU's client, and the wires between them.
 type Rig struct {
 	Fixture   *fixtures.Fixture
 	Framework *clx.Framework
-	MCU       *mcu.Client
-	// Sim and Harness are set on the sim tier only.
-	Sim     *sim.Controller
-	Harness *harness.Harness
-	Wires   []Wire
-	Pairs   []Pair
+	// MCU is the companion MCU's client. Specs and benchmarks use the
+	// rig's wire-level operations (Drive, Release, ReadMCU, Probe, …);
+	// the client is there for what they do not cover (link statistics,
+	// the identify answer).
+	MCU   *mcu.Client
+	Wires []Wire
+	Pairs []Pair
 
-	virtual *virtual.MCU
-	lock    *Lock
-	cdev    *cdevTarget
+	target target
+	mcu    mcuSide
 
-	errMu     sync.Mutex // protects driverErrs
+	errMu     sync.Mutex // protects driverErr
 	driverErr []error
 }
+
+// maxDriverErrors bounds the errors a rig keeps from its target's driver.
+const maxDriverErrors = 100
 
 // driverError keeps an error the target's driver or clx found outside any
 // call (lost kernel events, controller-driver errors during dispatch).
 func (r *Rig) driverError(err error) {
 	r.errMu.Lock()
 	defer r.errMu.Unlock()
-	if len(r.driverErr) < 100 {
+	if len(r.driverErr) < maxDriverErrors {
 		r.driverErr = append(r.driverErr, err)
 	}
 }
@@ -71,9 +68,9 @@ func (r *Rig) DriverErrors() []error {
 	return append([]error(nil), r.driverErr...)
 }
 
-// LostEvents returns the kernel edge events the cdev controller lost (0
-// on other targets).
-func (r *Rig) LostEvents() uint64 { return r.cdevLost() }
+// LostEvents returns the edge events the target's controller lost (kernel
+// events on cdev; 0 where nothing can be lost).
+func (r *Rig) LostEvents() uint64 { return r.target.lostEvents() }
 
 // Open assembles the rig a fixture describes. On error everything opened
 // so far is closed again.
@@ -82,93 +79,60 @@ func Open(ctx context.Context, fx *fixtures.Fixture) (_ *Rig, err error) {
 	defer func() {
 		if err != nil {
 			r.Close()
+			err = fmt.Errorf("rig %s: %w", fx.Name, err)
 		}
 	}()
-	switch fx.Target.Controller {
-	case "sim":
-		r.Sim, err = sim.New(fx.Target.Sim)
-		if err != nil {
-			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-		}
-		if r.Framework, err = clx.New(ctx, r.Sim, clx.Options{OnError: r.driverError}); err != nil {
-			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-		}
-	case "cdev":
-		if err = r.openCdev(ctx, fx); err != nil {
-			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-		}
-	default:
-		return nil, fmt.Errorf("%w: rig %s: unknown controller %q", ErrUnsupported, fx.Name, fx.Target.Controller)
+	openTarget, ok := targetKinds[fx.Target.Controller]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown controller %q", ErrUnsupported, fx.Target.Controller)
 	}
-	for _, w := range fx.Wires {
-		pin := w.Line.Offset
-		if r.Sim == nil {
-			if pin, err = r.cdevLine(w.Line); err != nil {
-				return nil, fmt.Errorf("rig %s: wire %s: %w", fx.Name, w.Name, err)
-			}
-		} else if w.Line.Name != "" {
-			return nil, fmt.Errorf("rig %s: wire %s: the sim controller has no line named %q", fx.Name, w.Name, w.Line.Name)
-		}
-		if pin >= r.Framework.Info().TotalPins {
-			return nil, fmt.Errorf("rig %s: wire %s: line %s is beyond the target's %d lines", fx.Name, w.Name, w.Line, r.Framework.Info().TotalPins)
-		}
-		r.Wires = append(r.Wires, Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: pin, Line: w.Line})
+	if r.target, err = openTarget(ctx, fx, r.driverError); err != nil {
+		return nil, err
 	}
-	for _, p := range fx.Probes {
-		s, _ := r.Wire(p.Stimulus)
-		a, _ := r.Wire(p.Ack)
-		r.Pairs = append(r.Pairs, Pair{Name: p.Name, Stimulus: s, Ack: a})
+	r.Framework = r.target.framework()
+	if err = r.resolveWires(); err != nil {
+		return nil, err
 	}
-
-	path := ""
-	switch fx.MCU.Kind {
-	case "virtual":
-		if r.virtual, err = virtual.New(virtual.Config{Name: "virtual", Pins: fx.MCU.Pins}); err != nil {
-			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-		}
-		if r.Sim != nil {
-			r.Harness = harness.New(r.virtual, r.Sim)
-			for _, w := range r.Wires {
-				if err = r.Harness.Connect(harness.Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: w.TargetPin, Delay: fx.Harness.Delay}); err != nil {
-					return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-				}
-			}
-			for _, f := range fx.Harness.Faults {
-				kind, _ := harness.ParseFault(f.Kind)
-				if err = r.Harness.Inject(f.Wire, harness.Fault{Kind: kind, With: f.With}); err != nil {
-					return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-				}
-			}
-		} else if err = r.attachVirtualCdev(r.virtual); err != nil {
-			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-		}
-		if path, err = r.virtual.Start(context.Background()); err != nil {
-			return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-		}
-	case "serial":
-		path = fx.MCU.Port
-		if path == "" {
-			if path, err = mcu.FindPort(fx.MCU.USB.VID, fx.MCU.USB.PID, fx.MCU.USB.Serial); err != nil {
-				return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
-			}
-		}
-		if r.lock, err = Acquire(path, "gpiohil rig "+fx.Name); err != nil {
-			return nil, err
-		}
+	openMCU, ok := mcuKinds[fx.MCU.Kind]
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown MCU kind %q", ErrUnsupported, fx.MCU.Kind)
 	}
-	if r.MCU, err = mcu.Open(ctx, path, mcu.Options{Baud: fx.MCU.Baud}); err != nil {
-		return nil, fmt.Errorf("rig %s: %w", fx.Name, err)
+	if r.mcu, err = openMCU(ctx, fx, r.target, r.Wires); err != nil {
+		return nil, err
 	}
+	r.MCU = r.mcu.client()
 	id := r.MCU.Identify()
 	for _, w := range r.Wires {
 		if w.MCUPin >= int(id.Pins) {
-			return nil, fmt.Errorf("rig %s: wire %s uses MCU pin %d, but %s has %d pins", fx.Name, w.Name, w.MCUPin, id.BoardName(), id.Pins)
+			return nil, fmt.Errorf("wire %s uses MCU pin %d, but %s has %d pins", w.Name, w.MCUPin, id.BoardName(), id.Pins)
 		}
 	}
 	if err = r.MCU.Reset(ctx); err != nil {
-		return nil, fmt.Errorf("rig %s: reset the MCU: %w", fx.Name, err)
+		return nil, fmt.Errorf("reset the MCU: %w", err)
 	}
 	return r, nil
+}
+
+// resolveWires resolves the fixture's wires to pins and its probe pairs
+// to wires.
+func (r *Rig) resolveWires() error {
+	total := r.Framework.Info().TotalPins
+	for _, w := range r.Fixture.Wires {
+		pin, err := r.target.pin(w.Line)
+		if err != nil {
+			return fmt.Errorf("wire %s: %w", w.Name, err)
+		}
+		if pin >= total {
+			return fmt.Errorf("wire %s: line %s is beyond the target's %d lines", w.Name, w.Line, total)
+		}
+		r.Wires = append(r.Wires, Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: pin, Line: w.Line})
+	}
+	for _, p := range r.Fixture.Probes {
+		s, _ := r.Wire(p.Stimulus) // the loader checked both names
+		a, _ := r.Wire(p.Ack)
+		r.Pairs = append(r.Pairs, Pair{Name: p.Name, Stimulus: s, Ack: a})
+	}
+	return nil
 }
 
 // Wire returns a wire by name.
@@ -191,68 +155,45 @@ func (r *Rig) Pair(name string) (Pair, bool) {
 	return Pair{}, false
 }
 
-// Tier describes the rig in a few words, for reports.
-func (r *Rig) Tier() string {
-	return r.Fixture.Tier + " (" + r.Fixture.Target.Controller + " controller, " + r.Fixture.MCU.Kind + " MCU)"
-}
-
 // Close leaves every pin safe — MCU pins hi-z, target lines released —
-// and tears the rig down. It returns the first error but does every step.
+// and tears the rig down. It does every step and returns their errors
+// joined.
 func (r *Rig) Close() error {
 	var errs []error
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if r.MCU != nil {
-		if r.MCU.Err() == nil {
-			if err := r.MCU.Reset(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("reset the MCU: %w", err))
-			}
+	if r.MCU != nil && r.MCU.Err() == nil {
+		if err := r.MCU.Reset(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("reset the MCU: %w", err))
 		}
-		r.MCU.Close()
+	}
+	if r.mcu != nil {
+		if err := r.mcu.close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if r.Framework != nil {
 		if err := r.Framework.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if r.Harness != nil {
-		r.Harness.Close()
+	if r.target != nil {
+		r.target.close()
 	}
-	r.closeCdev()
-	if r.virtual != nil {
-		r.virtual.Close()
-	}
-	if err := r.lock.Release(); err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
-		}
-		return fmt.Errorf("rig %s: close: %s: %w", r.Fixture.Name, strings.Join(msgs, "; "), errs[0])
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("rig %s: close: %w", r.Fixture.Name, err)
 	}
 	return nil
 }
 
-// MCUClock maps the MCU's ticks to host time. For the in-process virtual
-// MCU the mapping is exact (its tick counter is this process's monotonic
-// clock); for a serial MCU it is estimated from pings (mcu.AlignClock),
-// with the uncertainty the model states.
+// MCUClock maps the MCU's ticks to host time, and names how: exactly for
+// the in-process virtual MCU, estimated from pings for a serial one.
 func (r *Rig) MCUClock(ctx context.Context) (mcu.ClockModel, string, error) {
-	if r.virtual != nil {
-		return mcu.ClockModel{TickHz: r.MCU.Identify().TickHz, RefHost: r.virtual.Epoch()}, "exact (virtual MCU in this process)", nil
-	}
-	m, err := r.MCU.AlignClock(ctx, 64, 10*time.Millisecond)
-	return m, "min-RTT ping alignment", err
+	return r.mcu.clock(ctx)
 }
 
 // ControllerClock maps the target controller's event timestamps to host
 // time, or reports false when the controller has none.
 func (r *Rig) ControllerClock() (func(time.Duration) time.Time, string, bool) {
-	if r.Sim != nil {
-		epoch := r.Sim.Epoch()
-		return func(d time.Duration) time.Time { return epoch.Add(d) }, "sim controller clock", true
-	}
-	return r.cdevClock()
+	return r.target.clock()
 }

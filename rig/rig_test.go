@@ -9,7 +9,6 @@ import (
 
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 func TestOpenSimRigAndProbe(t *testing.T) {
@@ -32,7 +31,7 @@ func TestOpenSimRigAndProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 10; i++ {
-		res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: 0, Ack: 1, StimLevel: i%2 == 0, AckEdge: mcu.Both, Timeout: time.Second})
+		res, err := r.Probe(ctx, "pair0", i%2 == 0, time.Second)
 		if err != nil || res.TimedOut {
 			t.Fatalf("probe %d: %+v %v", i, res, err)
 		}
@@ -40,14 +39,11 @@ func TestOpenSimRigAndProbe(t *testing.T) {
 	if rs.Deliveries() != 10 {
 		t.Fatalf("%d deliveries", rs.Deliveries())
 	}
-	// Close leaves the pins safe: the responder's ack line, still open,
-	// is released (the MCU, pulling down, reads low).
-	must(t, r.MCU.SetPin(ctx, 1, mcu.HiZ, mcu.PullDown))
+	if _, err := r.Probe(ctx, "no-such-pair", true, time.Second); err == nil || !strings.Contains(err.Error(), "no-such-pair") {
+		t.Fatalf("probe on an unknown pair: %v", err)
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if l, out, _ := r.Sim.Pad(1); out || l != 0 {
-		t.Fatalf("ack line after close: output=%v level=%v", out, l)
 	}
 }
 

@@ -4,36 +4,67 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
-	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/proto"
 )
+
+// Verdict is what the wiring check found in one direction of a wire.
+type Verdict struct {
+	// Fault is Healthy when the far end followed the pattern exactly.
+	Fault fixtures.FaultKind
+	// With names the wire whose pattern the far end followed (Swapped).
+	With string
+	// Unstable, when not empty, gives readings that fit no single fault:
+	// the bits read in the walking-one and walking-zero steps.
+	Unstable string
+	// Skipped, when not empty, says why this direction was not checked.
+	Skipped string
+}
+
+// OK reports whether the direction is healthy or could not be checked.
+func (v Verdict) OK() bool { return v.Fault == fixtures.Healthy && v.Unstable == "" }
+
+// String is the verdict in words: "ok", the fault ("swapped with ack1"),
+// "unstable: …" or "not checked: …".
+func (v Verdict) String() string {
+	switch {
+	case v.Skipped != "":
+		return "not checked: " + v.Skipped
+	case v.Unstable != "":
+		return "unstable: " + v.Unstable
+	case v.Fault == fixtures.Healthy:
+		return "ok"
+	case v.Fault == fixtures.Swapped:
+		return "swapped with " + v.With
+	}
+	return v.Fault.String()
+}
 
 // WireResult is the wiring check's verdict on one wire.
 type WireResult struct {
 	Wire    Wire
-	Forward string // MCU→target: "ok" or the fault seen
-	Reverse string // target→MCU: "ok", the fault seen, or "not checked: …"
+	Forward Verdict // MCU → target
+	Reverse Verdict // target → MCU
 	OK      bool
 }
 
 // Diagnosis is the verdict in words: "ok", or the fault(s) and their
 // direction.
 func (w WireResult) Diagnosis() string {
-	if w.OK {
-		return "ok"
-	}
+	f, r := w.Forward.String(), w.Reverse.String()
 	switch {
-	case w.Forward == w.Reverse:
-		return w.Forward
-	case w.Forward == "ok":
-		return "target→MCU: " + w.Reverse
-	case w.Reverse == "ok" || strings.HasPrefix(w.Reverse, "not checked"):
-		return "MCU→target: " + w.Forward
+	case w.OK:
+		return "ok"
+	case f == r:
+		return f
+	case w.Forward.OK():
+		return "target→MCU: " + r
+	case w.Reverse.OK():
+		return "MCU→target: " + f
 	}
-	return "MCU→target: " + w.Forward + "; target→MCU: " + w.Reverse
+	return "MCU→target: " + f + "; target→MCU: " + r
 }
 
 // CheckWiring checks every wire in both directions, before anything else
@@ -63,17 +94,16 @@ func (r *Rig) CheckWiring(ctx context.Context) ([]WireResult, error) {
 	}
 
 	// Target → MCU.
-	id := r.MCU.Identify()
-	switch {
-	case id.Caps&proto.CapHiZ == 0:
+	caps := r.MCU.Identify().Caps
+	if !caps.Has(proto.CapHiZ) {
 		for j := range res {
-			res[j].Reverse = "not checked: the MCU cannot release its pins"
+			res[j].Reverse = Verdict{Skipped: "the MCU cannot release its pins"}
 		}
-	default:
-		if r1, err = r.reverse(ctx, true, id.Caps&proto.CapPullDown != 0); err != nil {
+	} else {
+		if r1, err = r.reverse(ctx, true, caps.Has(proto.CapPullDown)); err != nil {
 			return nil, err
 		}
-		if r0, err = r.reverse(ctx, false, id.Caps&proto.CapPullUp != 0); err != nil {
+		if r0, err = r.reverse(ctx, false, caps.Has(proto.CapPullUp)); err != nil {
 			return nil, err
 		}
 		for j := range r.Wires {
@@ -81,7 +111,7 @@ func (r *Rig) CheckWiring(ctx context.Context) ([]WireResult, error) {
 		}
 	}
 	for j := range res {
-		res[j].OK = res[j].Forward == "ok" && (res[j].Reverse == "ok" || strings.HasPrefix(res[j].Reverse, "not checked"))
+		res[j].OK = res[j].Forward.OK() && res[j].Reverse.OK()
 	}
 	return res, nil
 }
@@ -97,7 +127,7 @@ func column(m [][]bool, j int) []bool {
 // classify names what wire j's far end followed: in walk step i of the
 // walking-one pattern (high) only wire i was high, of the walking-zero
 // pattern (low) only wire i was low; the far end pulled the opposite way.
-func (r *Rig) classify(j int, one, zero []bool) string {
+func (r *Rig) classify(j int, one, zero []bool) Verdict {
 	follows := func(k int) bool {
 		for i := range one {
 			if one[i] != (i == k) || zero[i] != (i != k) {
@@ -116,20 +146,20 @@ func (r *Rig) classify(j int, one, zero []bool) string {
 	}
 	switch {
 	case follows(j):
-		return "ok"
+		return Verdict{}
 	case all(one, false) && all(zero, false):
-		return "stuck-at-0"
+		return Verdict{Fault: fixtures.StuckAt0}
 	case all(one, true) && all(zero, true):
-		return "stuck-at-1"
+		return Verdict{Fault: fixtures.StuckAt1}
 	case all(one, false) && all(zero, true):
-		return "open"
+		return Verdict{Fault: fixtures.Open}
 	}
 	for k := range r.Wires {
 		if k != j && follows(k) {
-			return "swapped with " + r.Wires[k].Name
+			return Verdict{Fault: fixtures.Swapped, With: r.Wires[k].Name}
 		}
 	}
-	return fmt.Sprintf("unstable: walking-one read %s, walking-zero read %s", bits(one), bits(zero))
+	return Verdict{Unstable: fmt.Sprintf("walking-one read %s, walking-zero read %s", bits(one), bits(zero))}
 }
 
 func bits(v []bool) string {
@@ -164,12 +194,8 @@ func (r *Rig) forward(ctx context.Context, one bool) ([][]bool, error) {
 	buf := make([]byte, (len(pins)+7)/8)
 	for i := range r.Wires {
 		for k, w := range r.Wires {
-			d := mcu.Low
-			if (k == i) == one {
-				d = mcu.High
-			}
-			if err := r.MCU.SetPin(ctx, w.MCUPin, d, mcu.PullNone); err != nil {
-				return nil, fmt.Errorf("wiring check: MCU pin %d: %w", w.MCUPin, err)
+			if err := r.Drive(ctx, w.Name, (k == i) == one); err != nil {
+				return nil, fmt.Errorf("wiring check: %w", err)
 			}
 		}
 		if err := r.Settle(ctx); err != nil {
@@ -189,16 +215,16 @@ func (r *Rig) forward(ctx context.Context, one bool) ([][]bool, error) {
 // reverse drives the walking pattern from the target and reads every MCU
 // pin, released with the opposite pull where it has one.
 func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) {
-	pull := mcu.PullNone
+	pull := proto.PullNone
 	if canPull {
-		pull = mcu.PullUp
+		pull = proto.PullUp
 		if one {
-			pull = mcu.PullDown
+			pull = proto.PullDown
 		}
 	}
 	for _, w := range r.Wires {
-		if err := r.MCU.SetPin(ctx, w.MCUPin, mcu.HiZ, pull); err != nil {
-			return nil, fmt.Errorf("wiring check: MCU pin %d: %w", w.MCUPin, err)
+		if err := r.Release(ctx, w.Name, pull); err != nil {
+			return nil, fmt.Errorf("wiring check: %w", err)
 		}
 	}
 	pins := make([]int, len(r.Wires))
@@ -237,25 +263,4 @@ func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) 
 		}
 	}
 	return reads, nil
-}
-
-// Settle waits for levels to cross the wires: the harness delay on the
-// sim tier, a full poll of the gpio-sim lines on the QEMU tier, and a
-// command round trip (which covers a real wire's nanoseconds).
-func (r *Rig) Settle(ctx context.Context) error {
-	if d := r.Fixture.Harness.Settle(); d > 0 {
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	if err := r.syncCdev(ctx); err != nil {
-		return err
-	}
-	if err := r.syncCdev(ctx); err != nil { // the MCU's answer may have moved a line: sense it too
-		return err
-	}
-	_, err := r.MCU.ReadClock(ctx)
-	return err
 }

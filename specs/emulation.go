@@ -9,7 +9,6 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 // bothMode says whether the rig's controller senses both edges itself.
@@ -38,7 +37,7 @@ var _ = Describe("Emulation", Label("emulation"), func() {
 		for _, w := range []time.Duration{50 * time.Millisecond, 20 * time.Millisecond, 10 * time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond, time.Millisecond, 500 * time.Microsecond,
 			200 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, 20 * time.Microsecond} {
 			acks := collectAcks(ctx, p, 2*pulses, Fixture().Timing.Quiet, func() {
-				Expect(r.MCU.Pulse(ctx, mcu.PulseSpec{Pin: p.Stimulus.MCUPin, Active: false, Width: w, Period: 3 * w, Count: pulses})).To(Succeed())
+				Expect(r.Pulse(ctx, p.Stimulus.Name, false, w, 3*w, pulses)).To(Succeed())
 			})
 			seq := make([]bool, len(acks))
 			ok := len(acks) == 2*pulses
@@ -49,7 +48,7 @@ var _ = Describe("Emulation", Label("emulation"), func() {
 			if !ok {
 				AddReportEntry(fmt.Sprintf("active-both (%s): %v pulses", bothMode(), w), fmt.Sprintf("%d of %d edges answered", len(acks), 2*pulses))
 				// Let the line settle high and the responder catch up.
-				setStim(ctx, p, true)
+				drive(ctx, p.Stimulus.Name, true)
 				settle(ctx)
 				break
 			}
@@ -70,11 +69,11 @@ var _ = Describe("Emulation", Label("emulation"), func() {
 		rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: clx.ActiveHigh, Debounce: db, Ack: rig.AckToggle})
 		AddReportEntry("debounce", fmt.Sprintf("%v (%s)", db, debounceMode()))
 		acks := collectAcks(ctx, p, 0, 2*db+t.Quiet, func() {
-			Expect(r.MCU.Pulse(ctx, mcu.PulseSpec{Pin: p.Stimulus.MCUPin, Active: true, Width: db / 10, Period: db, Count: 3})).To(Succeed())
+			Expect(r.Pulse(ctx, p.Stimulus.Name, true, db/10, db, 3)).To(Succeed())
 		})
 		Expect(acks).To(BeEmpty(), "pulses of a tenth of the debounce timeout were delivered")
 		acks = collectAcks(ctx, p, 1, 2*db+t.Quiet, func() {
-			Expect(r.MCU.Pulse(ctx, mcu.PulseSpec{Pin: p.Stimulus.MCUPin, Active: true, Width: 2 * db, Count: 1})).To(Succeed())
+			Expect(r.Pulse(ctx, p.Stimulus.Name, true, 2*db, 0, 1)).To(Succeed())
 		})
 		Expect(acks).To(HaveLen(1), "a pulse twice the debounce timeout")
 		Expect(rs.Deliveries()).To(Equal(1))

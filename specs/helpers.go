@@ -10,7 +10,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
 // specTimeout bounds every spec that waits on a wire.
@@ -21,12 +21,8 @@ const specTimeout = 2 * time.Minute
 func prepare(ctx context.Context) *rig.Rig {
 	GinkgoHelper()
 	requireWiring()
-	r := theRig
-	Expect(r.MCU.Reset(ctx)).To(Succeed())
-	for _, p := range r.Pairs {
-		Expect(r.MCU.SetPin(ctx, p.Stimulus.MCUPin, mcu.Low, mcu.PullNone)).To(Succeed())
-	}
-	return r
+	Expect(theRig.IdleStimuli(ctx)).To(Succeed())
+	return theRig
 }
 
 func needPairs(n int) {
@@ -71,22 +67,23 @@ func respondBoth(ctx context.Context, p rig.Pair) *rig.Responder {
 	return rs
 }
 
-// setStim drives a pair's stimulus wire.
-func setStim(ctx context.Context, p rig.Pair, high bool) {
+// drive makes the MCU drive a wire.
+func drive(ctx context.Context, wire string, high bool) {
 	GinkgoHelper()
-	d := mcu.Low
-	if high {
-		d = mcu.High
-	}
-	Expect(theRig.MCU.SetPin(ctx, p.Stimulus.MCUPin, d, mcu.PullNone)).To(Succeed())
+	Expect(theRig.Drive(ctx, wire, high)).To(Succeed())
+}
+
+// release makes the MCU let go of a wire, with a pull.
+func release(ctx context.Context, wire string, pull proto.Pull) {
+	GinkgoHelper()
+	Expect(theRig.Release(ctx, wire, pull)).To(Succeed())
 }
 
 // probe drives the stimulus to high (or low) and waits up to timeout for
 // any edge on the ack wire.
-func probe(ctx context.Context, p rig.Pair, high bool, timeout time.Duration) mcu.ProbeResult {
+func probe(ctx context.Context, p rig.Pair, high bool, timeout time.Duration) rig.ProbeResult {
 	GinkgoHelper()
-	res, err := theRig.MCU.Probe(ctx, mcu.ProbeSpec{Stim: p.Stimulus.MCUPin, Ack: p.Ack.MCUPin, StimLevel: high,
-		AckEdge: mcu.Both, Timeout: timeout})
+	res, err := theRig.Probe(ctx, p.Name, high, timeout)
 	Expect(err).NotTo(HaveOccurred())
 	return res
 }
@@ -94,17 +91,15 @@ func probe(ctx context.Context, p rig.Pair, high bool, timeout time.Duration) mc
 // collectAcks arms the ack wire, runs do, and gathers ack edges until want
 // have arrived (or the probe timeout passed), then for quiet longer to
 // catch any extra.
-func collectAcks(ctx context.Context, p rig.Pair, want int, quiet time.Duration, do func()) []mcu.EdgeEvent {
+func collectAcks(ctx context.Context, p rig.Pair, want int, quiet time.Duration, do func()) []rig.EdgeEvent {
 	GinkgoHelper()
-	c := theRig.MCU
-	sub := c.Subscribe(4096)
-	defer sub.Close()
-	Expect(c.Arm(ctx, 1<<p.Ack.MCUPin, mcu.Both)).To(Succeed())
-	defer c.Disarm(context.WithoutCancel(ctx), 1<<p.Ack.MCUPin)
+	sub, stop, err := theRig.Watch(ctx, p.Ack.Name, 4096)
+	Expect(err).NotTo(HaveOccurred())
+	defer stop()
 	if do != nil {
 		do()
 	}
-	var got []mcu.EdgeEvent
+	var got []rig.EdgeEvent
 	deadline := time.NewTimer(Fixture().Timing.ProbeTimeout)
 	defer deadline.Stop()
 	for len(got) < want {
@@ -144,20 +139,17 @@ func ioConnect(ctx context.Context, cfg clx.IOConfig) *clx.IOConn {
 // mcuReads returns the level the MCU reads on a wire.
 func mcuReads(ctx context.Context, w rig.Wire) bool {
 	GinkgoHelper()
-	l, err := theRig.MCU.ReadPins(ctx)
+	l, err := theRig.ReadMCU(ctx, w.Name)
 	Expect(err).NotTo(HaveOccurred())
-	return l&(1<<w.MCUPin) != 0
+	return l[0]
 }
 
 // targetReads returns the level the target reads on a wire's line.
 func targetReads(ctx context.Context, w rig.Wire, pull clx.Pull) bool {
 	GinkgoHelper()
-	in, err := theRig.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Pull: pull, Name: "spec read"})
+	l, err := theRig.ReadTarget(ctx, w.Name, pull)
 	Expect(err).NotTo(HaveOccurred())
-	defer in.Close()
-	buf := []byte{0}
-	Expect(in.Read(ctx, buf)).To(Succeed())
-	return buf[0]&1 != 0
+	return l
 }
 
 // settle lets levels cross the wires.

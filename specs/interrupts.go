@@ -16,7 +16,7 @@ var _ = Describe("Interrupts", Label("interrupts"), func() {
 			// Start where the first edge qualifies (high for active-both, so
 			// an emulated active-both, asserted low, starts quiet).
 			level := pol != clx.ActiveHigh
-			setStim(ctx, p, level)
+			drive(ctx, p.Stimulus.Name, level)
 			settle(ctx)
 			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.Edge, Polarity: pol, Ack: rig.AckToggle})
 			t := Fixture().Timing
@@ -50,13 +50,13 @@ var _ = Describe("Interrupts", Label("interrupts"), func() {
 			prepare(ctx)
 			p := pair(0)
 			asserted := pol == clx.ActiveHigh
-			setStim(ctx, p, !asserted)
+			drive(ctx, p.Stimulus.Name, !asserted)
 			settle(ctx)
 			const silenceAfter = 5
 			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: pol, Ack: rig.AckToggle, Limit: silenceAfter})
 			quiet := Fixture().Timing.Quiet
 			Expect(collectAcks(ctx, p, 0, quiet, nil)).To(BeEmpty(), "a deasserted level was delivered")
-			acks := collectAcks(ctx, p, silenceAfter, quiet, func() { setStim(ctx, p, asserted) })
+			acks := collectAcks(ctx, p, silenceAfter, quiet, func() { drive(ctx, p.Stimulus.Name, asserted) })
 			Expect(acks).To(HaveLen(silenceAfter), "deliveries while asserted")
 			Expect(rs.Deliveries()).To(Equal(silenceAfter))
 		},

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
 var _ = Describe("I/O", Label("io"), func() {
@@ -18,15 +18,11 @@ var _ = Describe("I/O", Label("io"), func() {
 			r := prepare(ctx)
 			w, _ := r.Wire(fw.Name)
 			for _, high := range []bool{true, false, true} {
-				d := mcu.Low
-				if high {
-					d = mcu.High
-				}
-				Expect(r.MCU.SetPin(ctx, w.MCUPin, d, mcu.PullNone)).To(Succeed())
+				drive(ctx, w.Name, high)
 				settle(ctx)
 				Expect(targetReads(ctx, w, clx.PullNone)).To(Equal(high), "MCU drives %v, target line %s", high, w.Line)
 			}
-			Expect(r.MCU.SetPin(ctx, w.MCUPin, mcu.HiZ, mcu.PullNone)).To(Succeed())
+			release(ctx, w.Name, proto.PullNone)
 			out := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output})
 			for _, v := range []byte{1, 0, 1, 0} {
 				Expect(out.Write(ctx, []byte{v})).To(Succeed())
@@ -47,11 +43,7 @@ var _ = Describe("I/O", Label("io"), func() {
 		in := ioConnect(ctx, clx.IOConfig{Pins: []int{ws[0].TargetPin, ws[1].TargetPin, ws[2].TargetPin}})
 		for v := 0; v < 8; v++ {
 			for i, w := range ws {
-				d := mcu.Low
-				if v>>i&1 != 0 {
-					d = mcu.High
-				}
-				Expect(r.MCU.SetPin(ctx, w.MCUPin, d, mcu.PullNone)).To(Succeed())
+				drive(ctx, w.Name, v>>i&1 != 0)
 			}
 			settle(ctx)
 			buf := []byte{0xff}
@@ -75,7 +67,7 @@ var _ = Describe("I/O", Label("io"), func() {
 	It("reads back the latch of an output connection", func(ctx SpecContext) {
 		r := prepare(ctx)
 		w := r.Wires[0]
-		Expect(r.MCU.SetPin(ctx, w.MCUPin, mcu.HiZ, mcu.PullNone)).To(Succeed())
+		release(ctx, w.Name, proto.PullNone)
 		out := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output})
 		for _, v := range []byte{1, 0} {
 			Expect(out.Write(ctx, []byte{v})).To(Succeed())
@@ -93,13 +85,13 @@ var _ = Describe("I/O", Label("io"), func() {
 		w := r.Wires[0]
 		out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output, Initial: []byte{1}})
 		Expect(err).NotTo(HaveOccurred())
-		Expect(r.MCU.SetPin(ctx, w.MCUPin, mcu.HiZ, mcu.PullDown)).To(Succeed())
+		release(ctx, w.Name, proto.PullDown)
 		settle(ctx)
 		Expect(mcuReads(ctx, w)).To(BeTrue(), "the output drives high over the MCU's pull-down")
 		Expect(out.Close()).To(Succeed())
 		settle(ctx)
 		Expect(mcuReads(ctx, w)).To(BeFalse(), "a closed line still drives high")
-		Expect(r.MCU.SetPin(ctx, w.MCUPin, mcu.HiZ, mcu.PullUp)).To(Succeed())
+		release(ctx, w.Name, proto.PullUp)
 		settle(ctx)
 		Expect(mcuReads(ctx, w)).To(BeTrue(), "a closed line still drives low")
 	}, SpecTimeout(specTimeout))
@@ -108,7 +100,7 @@ var _ = Describe("I/O", Label("io"), func() {
 		needCap("pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
 		r := prepare(ctx)
 		w := r.Wires[0]
-		Expect(r.MCU.SetPin(ctx, w.MCUPin, mcu.HiZ, mcu.PullNone)).To(Succeed())
+		release(ctx, w.Name, proto.PullNone)
 		for _, tc := range []struct {
 			pull clx.Pull
 			want bool

@@ -17,7 +17,7 @@ var _ = Describe("Storms", Label("storms"), func() {
 		p := pair(0)
 		t := Fixture().Timing
 		rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, NoClaim: true, Ack: rig.AckToggle})
-		setStim(ctx, p, true)
+		drive(ctx, p.Stimulus.Name, true)
 		Eventually(ctx, rs.Conn().Failed()).WithTimeout(30 * time.Second).Should(BeClosed())
 		var storm *clx.StormError
 		Expect(errors.As(rs.Conn().Err(), &storm)).To(BeTrue(), "got %v", rs.Conn().Err())
@@ -25,8 +25,8 @@ var _ = Describe("Storms", Label("storms"), func() {
 		Expect(storm.Count).To(BeNumerically(">", clx.DefaultStormThreshold))
 		AddReportEntry("storm", storm.Error())
 		// The disabled pin no longer answers.
-		setStim(ctx, p, false)
-		Expect(collectAcks(ctx, p, 0, t.Quiet, func() { setStim(ctx, p, true) })).To(BeEmpty(), "a stormed pin answered")
+		drive(ctx, p.Stimulus.Name, false)
+		Expect(collectAcks(ctx, p, 0, t.Quiet, func() { drive(ctx, p.Stimulus.Name, true) })).To(BeEmpty(), "a stormed pin answered")
 		if len(theRig.Pairs) < 2 {
 			Skip("the fixture has one probe pair: the framework's service of other pins is not checked")
 		}

@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 var _ = Describe("Stress", Label("stress", "cap:two-pairs"), func() {
@@ -30,8 +29,7 @@ var _ = Describe("Stress", Label("stress", "cap:two-pairs"), func() {
 				defer GinkgoRecover()
 				defer wg.Done()
 				for i := 0; i < n; i++ {
-					res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: p.Stimulus.MCUPin, Ack: p.Ack.MCUPin, StimLevel: i%2 == 1,
-						AckEdge: mcu.Both, Timeout: t.ProbeTimeout})
+					res, err := r.Probe(ctx, p.Name, i%2 == 1, t.ProbeTimeout)
 					switch {
 					case err != nil:
 						problems[k] = append(problems[k], fmt.Sprintf("probe %d: %v", i, err))

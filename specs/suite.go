@@ -27,45 +27,11 @@ var (
 	results   Results
 )
 
-// Results is what a run measured, for summaries beyond Ginkgo's report.
-type Results struct {
-	Fixture  string
-	Tier     string
-	Wiring   []rig.WireResult
-	WiringOK bool
-	Latency  []LatencyResult
-	// MinPulse is the narrowest pulse whose both edges the active-both
-	// responder answered, or 0 if not measured.
-	MinPulse     time.Duration
-	MinPulseMode string // "native" or "emulated"
-	// DriverErrors are errors the target's driver and clx reported outside
-	// any call (lost kernel events, controller-driver errors in dispatch).
-	DriverErrors []error
-	LostEvents   uint64
-}
-
-// LatencyResult summarises the latency probes of one pair.
-type LatencyResult struct {
-	Pair     string
-	N        int
-	Timeouts int
-	Min      time.Duration
-	P50      time.Duration
-	P90      time.Duration
-	P99      time.Duration
-	Max      time.Duration
-	Budgets  map[string]time.Duration
-}
-
 // Configure selects the fixture the next run uses. Call it before
 // RunSpecs.
 func Configure(fx *fixtures.Fixture) { configured = fx }
 
-// UseRig hands the run an already opened rig for the configured fixture
-// (so a caller can report a rig that cannot be opened once, before any
-// spec runs). The run closes it at the end.
-func UseRig(r *rig.Rig) { given = r }
-
+// given is a rig Run opened for the configured fixture; the run closes it.
 var given *rig.Rig
 
 // Fixture returns the configured fixture, loading it from FixtureEnv (or
@@ -99,7 +65,7 @@ func record(f func(*Results)) {
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	fx := Fixture()
-	record(func(r *Results) { *r = Results{Fixture: fx.Name, Tier: fx.Tier} })
+	record(func(r *Results) { *r = Results{Fixture: fx} })
 	if given != nil {
 		theRig, openErr, given = given, nil, nil
 	} else {
@@ -144,8 +110,7 @@ func theRigOrFail() *rig.Rig {
 // requireWiring skips the spec when the wiring check found a fault.
 func requireWiring() {
 	GinkgoHelper()
-	r := theRigOrFail()
-	_ = r
+	theRigOrFail()
 	res := LastResults()
 	if !res.WiringOK {
 		var bad []string

@@ -1,33 +1,21 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
-	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/fixtures"
-	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/specs"
 )
 
-// failRecorder is what RunSpecs reports a failure to.
-type failRecorder struct{ failed bool }
-
-func (f *failRecorder) Fail() { f.failed = true }
-
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+// isTerminal reports whether w is a terminal (output is coloured then).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func newCheckCmd() *cobra.Command {
@@ -46,7 +34,8 @@ and a virtual MCU on a pseudo-terminal. --fixture takes a YAML file or an
 embedded fixture's name (gpiohil fixture list).
 
 Labels select areas: bring-up, io, interrupts, masking, emulation, storms, stress,
-latency, and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs; e.g.
+latency, and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs,
+cap:fast-sense; e.g.
 --label-filter '!latency' or --label-filter 'io || masking'.
 
 Exit status: 0 when every spec passed, 1 when one failed, 2 on bad usage or a
@@ -57,27 +46,13 @@ bad fixture.`,
 			if err != nil {
 				return usagef("%v", err)
 			}
-			specs.Configure(fx)
-			// Open the rig first: a rig that is not there is one error, not
-			// one failure per spec.
-			r, err := rig.Open(cmd.Context(), fx)
+			res, err := specs.Run(cmd.Context(), specs.Options{Fixture: fx, LabelFilter: labels, JUnitReport: junit,
+				JSONReport: jsonReport, Verbose: verbose, Color: isTerminal(cmd.OutOrStdout())})
 			if err != nil {
-				return fmt.Errorf("rig %s cannot be used: %w", fx.Name, err)
+				return err
 			}
-			specs.UseRig(r)
-			sc, rc := GinkgoConfiguration()
-			sc.LabelFilter = labels
-			rc.JUnitReport = junit
-			rc.JSONReport = jsonReport
-			rc.Verbose = verbose
-			rc.NoColor = !isTerminal(os.Stdout)
-			RegisterFailHandler(Fail)
-			var rec failRecorder
-			start := time.Now()
-			RunSpecs(&rec, "gpiohil check: "+fx.Name, sc, rc)
-			w := cmd.OutOrStdout()
-			printSummary(w, fx, specs.LastResults(), time.Since(start))
-			if rec.failed {
+			res.WriteSummary(cmd.OutOrStdout())
+			if res.Failed {
 				return errChecksFailed
 			}
 			return nil
@@ -93,70 +68,3 @@ bad fixture.`,
 
 // errChecksFailed is returned when the specs ran and one failed.
 var errChecksFailed = fmt.Errorf("check failed: see the failures above")
-
-func printSummary(w io.Writer, fx *fixtures.Fixture, res specs.Results, took time.Duration) {
-	fmt.Fprintf(w, "\nRig %s (%s tier, %s)\n", fx.Name, fx.Tier, fx.Source)
-	if fx.Status == "untested" {
-		fmt.Fprintf(w, "note: this fixture has not yet been run on its hardware\n")
-	}
-	if len(res.Wiring) > 0 {
-		fmt.Fprintf(w, "\nWiring\n")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  wire\tMCU pin\ttarget line\tresult\tdiagnosis")
-		for _, r := range res.Wiring {
-			verdict := "ok"
-			diag := ""
-			if !r.OK {
-				verdict, diag = "FAULT", r.Diagnosis()
-			} else if strings.HasPrefix(r.Reverse, "not checked") {
-				diag = "target→MCU " + r.Reverse
-			}
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", r.Wire.Name, r.Wire.MCUPin, r.Wire.Line, verdict, diag)
-		}
-		tw.Flush()
-		if !res.WiringOK {
-			fmt.Fprintf(w, "\nEvery spec past bring-up was skipped: fix the wiring above first.\n")
-		}
-	}
-	if len(res.Latency) > 0 {
-		fmt.Fprintf(w, "\nLatency (stimulus edge to ack edge, both on the MCU's clock)\n")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  pair\tn\ttimeouts\tmin\tp50\tp90\tp99\tmax\tbudgets")
-		for _, l := range res.Latency {
-			var b []string
-			for _, k := range []string{"p50", "p90", "p99", "p99.9", "p99.99", "max"} {
-				if d, ok := l.Budgets[k]; ok {
-					b = append(b, k+"≤"+d.String())
-				}
-			}
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%v\t%v\t%v\t%v\t%v\t%s\n", l.Pair, l.N, l.Timeouts, l.Min, l.P50, l.P90, l.P99, l.Max, strings.Join(b, " "))
-		}
-		tw.Flush()
-	}
-	if res.MinPulse > 0 {
-		fmt.Fprintf(w, "\nNarrowest pulse answered edge by edge (active-both, %s): %v\n", res.MinPulseMode, res.MinPulse)
-	}
-	var other []error
-	storms := 0
-	for _, e := range res.DriverErrors {
-		if errors.Is(e, clx.ErrInterruptStorm) {
-			storms++ // the storm spec provokes one on purpose
-			continue
-		}
-		other = append(other, e)
-	}
-	if storms > 0 {
-		fmt.Fprintf(w, "\nInterrupt storms detected and stopped: %d (the storm spec provokes one)\n", storms)
-	}
-	if len(other) > 0 || res.LostEvents > 0 {
-		fmt.Fprintf(w, "\nThe target reported %d errors outside any call and lost %d kernel events:\n", len(other), res.LostEvents)
-		for i, e := range other {
-			if i == 5 {
-				fmt.Fprintf(w, "  … and %d more\n", len(other)-5)
-				break
-			}
-			fmt.Fprintf(w, "  %v\n", e)
-		}
-	}
-	fmt.Fprintf(w, "\nDone in %v.\n", took.Round(time.Millisecond))
-}

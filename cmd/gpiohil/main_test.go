@@ -58,7 +58,7 @@ func TestMCUCommands(t *testing.T) {
 	if code := run(ctx, []string{"mcu", "ping", "--port", path, "-n", "50"}, &out, &errOut); code != exitOK {
 		t.Fatalf("ping: exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"50 pings to " + path, "min ", "median ", "p99 ", "max "} {
+	for _, want := range []string{"50 pings to " + path, "min ", "p50 ", "p99 ", "max "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("ping output lacks %q:\n%s", want, out.String())
 		}

@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gpiohil/gpiohil/bench"
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/mcu"
-	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
@@ -41,52 +38,23 @@ func (p *portFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&p.usb, "usb", "", "find the MCU by USB VID:PID[:SERIAL] (hex)")
 }
 
-// lockedClient is an MCU client holding its rig's lock.
-type lockedClient struct {
-	*mcu.Client
-	lock *rig.Lock
-}
-
-// Close closes the client and releases the lock.
-func (c *lockedClient) Close() error {
-	err := c.Client.Close()
-	c.lock.Release()
-	return err
-}
-
-// open resolves the port, takes the rig lock on it (so a ping never
-// disturbs a check running on the same rig) and opens the client.
-func (p *portFlags) open(ctx context.Context) (*lockedClient, error) {
-	path := p.port
+// open opens the MCU the flags select, holding its rig lock so that a
+// ping never disturbs a check running on the same rig.
+func (p *portFlags) open(ctx context.Context) (*rig.MCUPort, error) {
+	sel := rig.MCUSelector{Port: p.port}
 	switch {
 	case p.port != "" && p.usb != "":
 		return nil, usagef("give --port or --usb, not both")
 	case p.port == "" && p.usb == "":
 		return nil, usagef("no MCU: give --port PATH or --usb VID:PID[:SERIAL]")
 	case p.usb != "":
-		parts := strings.Split(p.usb, ":")
-		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-			return nil, usagef("--usb %q: want VID:PID or VID:PID:SERIAL", p.usb)
+		id, err := mcu.ParseUSBID(p.usb)
+		if err != nil {
+			return nil, usagef("--usb: %v", err)
 		}
-		serial := ""
-		if len(parts) == 3 {
-			serial = parts[2]
-		}
-		var err error
-		if path, err = mcu.FindPort(parts[0], parts[1], serial); err != nil {
-			return nil, err
-		}
+		sel.USB = id
 	}
-	lock, err := rig.Acquire(path, "gpiohil mcu")
-	if err != nil {
-		return nil, err
-	}
-	c, err := mcu.Open(ctx, path, mcu.Options{})
-	if err != nil {
-		lock.Release()
-		return nil, err
-	}
-	return &lockedClient{Client: c, lock: lock}, nil
+	return rig.OpenMCU(ctx, sel, "gpiohil mcu", mcu.Options{})
 }
 
 func newMCUVirtualCmd() *cobra.Command {
@@ -138,30 +106,12 @@ func newMCUInfoCmd() *cobra.Command {
 			fmt.Fprintf(w, "firmware   %d.%d.%d\n", id.FwMajor, id.FwMinor, id.FwPatch)
 			fmt.Fprintf(w, "tick rate  %d Hz\n", id.TickHz)
 			fmt.Fprintf(w, "pins       %d\n", id.Pins)
-			fmt.Fprintf(w, "caps       %s\n", capNames(id.Caps))
+			fmt.Fprintf(w, "caps       %s\n", id.Caps)
 			return nil
 		},
 	}
 	pf.add(c)
 	return c
-}
-
-func capNames(caps uint16) string {
-	names := []struct {
-		bit  uint16
-		name string
-	}{{proto.CapHiZ, "hi-z"}, {proto.CapPullUp, "pull-up"}, {proto.CapPullDown, "pull-down"},
-		{proto.CapScheduledOut, "scheduled-output"}, {proto.CapPulse, "pulse-trains"}, {proto.CapProbe, "probes"}}
-	var s []string
-	for _, n := range names {
-		if caps&n.bit != 0 {
-			s = append(s, n.name)
-		}
-	}
-	if len(s) == 0 {
-		return "none"
-	}
-	return strings.Join(s, ", ")
 }
 
 func newMCUPingCmd() *cobra.Command {
@@ -170,8 +120,8 @@ func newMCUPingCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "ping",
 		Short: "Measure command round trips to the MCU",
-		Long: `Send N pings, one after another, and print round-trip statistics: min, median,
-p99 and max, and any retransmissions or bad frames the link needed.`,
+		Long: `Send N pings, one after another, and print round-trip statistics: min, p50
+(median), p99 and max, and any retransmissions or bad frames the link needed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if n < 1 {
@@ -182,22 +132,21 @@ p99 and max, and any retransmissions or bad frames the link needed.`,
 				return err
 			}
 			defer cl.Close()
-			rtts := make([]time.Duration, 0, n)
+			rtts := bench.NewDistribution()
 			for i := 0; i < n; i++ {
 				rtt, _, err := cl.Ping(cmd.Context())
 				if err != nil {
 					return fmt.Errorf("ping %d of %d: %w", i+1, n, err)
 				}
-				rtts = append(rtts, rtt)
+				rtts.Record(rtt)
 			}
-			sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
+			st := rtts.Stats()
 			w := cmd.OutOrStdout()
 			id := cl.Identify()
 			fmt.Fprintf(w, "%d pings to %s (%s)\n", n, cl.Path(), id.BoardName())
-			fmt.Fprintf(w, "min     %v\n", rtts[0])
-			fmt.Fprintf(w, "median  %v\n", rtts[len(rtts)/2])
-			fmt.Fprintf(w, "p99     %v\n", rtts[(len(rtts)*99+99)/100-1])
-			fmt.Fprintf(w, "max     %v\n", rtts[len(rtts)-1])
+			for _, name := range []string{"min", "p50", "p99", "max"} {
+				fmt.Fprintf(w, "%-6s  %v\n", name, st.Duration(name))
+			}
 			if s := cl.Stats(); s.Retransmits > 0 || s.DecodeErrors > 0 {
 				fmt.Fprintf(w, "link    %d retransmits, %d bad frames\n", s.Retransmits, s.DecodeErrors)
 			}

@@ -21,7 +21,7 @@ type Config struct {
 	Pins int    // 1..proto.MaxPins
 	// Caps are the capability bits beyond what the core provides itself
 	// (pulses and probes): hi-z, pulls, scheduled output.
-	Caps uint16
+	Caps proto.Caps
 }
 
 type probe struct {
@@ -30,7 +30,7 @@ type probe struct {
 	cmdSeq    uint8
 	stim, ack uint8
 	stimLevel uint8
-	ackEdge   uint8
+	ackEdge   proto.Edges
 	at        uint64
 	t0        uint64
 	timeout   uint64
@@ -62,7 +62,7 @@ type Core struct {
 	tx   [proto.MaxEncoded]byte
 
 	userArmed  uint64
-	userEdges  [proto.MaxPins]uint8
+	userEdges  [proto.MaxPins]proto.Edges
 	probeArmed [proto.MaxPins]uint8 // probes waiting on each pin
 
 	probes [MaxProbes]probe
@@ -159,10 +159,6 @@ func (c *Core) Poll() uint64 {
 	return c.timers(c.hal.Ticks())
 }
 
-func edgeMatches(want, level uint8) bool {
-	return want == proto.EdgeBoth || want == proto.EdgeRising && level == 1 || want == proto.EdgeFalling && level == 0
-}
-
 // edge handles one captured edge.
 func (c *Core) edge(e Event) {
 	if int(e.Pin) >= int(c.id.Pins) {
@@ -171,12 +167,12 @@ func (c *Core) edge(e Event) {
 	if c.probeArmed[e.Pin] > 0 {
 		for i := range c.probes {
 			p := &c.probes[i]
-			if p.active && p.started && p.ack == e.Pin && e.Tick >= p.t0 && edgeMatches(p.ackEdge, e.Level) {
+			if p.active && p.started && p.ack == e.Pin && e.Tick >= p.t0 && p.ackEdge.Matches(e.Level != 0) {
 				c.finishProbe(p, proto.ProbeOK, e.Tick)
 			}
 		}
 	}
-	if c.userArmed&(1<<e.Pin) != 0 && edgeMatches(c.userEdges[e.Pin], e.Level) {
+	if c.userArmed&(1<<e.Pin) != 0 && c.userEdges[e.Pin].Matches(e.Level != 0) {
 		c.reportSeq++
 		m := proto.Edge{Seq: c.reportSeq, Tick: e.Tick, Pin: e.Pin, Level: e.Level, Overflows: c.ring.Overflows()}
 		c.send(proto.TypeEdge, uint8(c.reportSeq), m.Append(c.pay[:0]))
@@ -253,12 +249,7 @@ func (c *Core) timers(now uint64) uint64 {
 	return next
 }
 
-func drive(level uint8) uint8 {
-	if level != 0 {
-		return proto.DriveHigh
-	}
-	return proto.DriveLow
-}
+func drive(level uint8) proto.Drive { return proto.DriveLevel(level != 0) }
 
 func (c *Core) startProbe(p *probe, now uint64) {
 	p.started = true

@@ -10,18 +10,18 @@ import (
 // serial bytes are buffers, and SetPin can trigger a test hook.
 type fakeHAL struct {
 	tick    uint64
-	drive   [proto.MaxPins]uint8
-	pull    [proto.MaxPins]uint8
+	drive   [proto.MaxPins]proto.Drive
+	pull    [proto.MaxPins]proto.Pull
 	armed   [proto.MaxPins]bool
 	inputs  uint64
 	handler EdgeFunc
 	rx      []byte
 	tx      []byte
-	onSet   func(pin int, drive uint8)
+	onSet   func(pin int, drive proto.Drive)
 	sets    int
 }
 
-func (h *fakeHAL) SetPin(pin int, drive, pull uint8) {
+func (h *fakeHAL) SetPin(pin int, drive proto.Drive, pull proto.Pull) {
 	h.drive[pin], h.pull[pin] = drive, pull
 	h.sets++
 	if h.onSet != nil {
@@ -193,7 +193,7 @@ func TestDuplicateCommand(t *testing.T) {
 func TestProbe(t *testing.T) {
 	b := newBench(t)
 	// The target answers 7 ticks after the stimulus rises.
-	b.hal.onSet = func(pin int, drive uint8) {
+	b.hal.onSet = func(pin int, drive proto.Drive) {
 		if pin == 1 && drive == proto.DriveHigh {
 			b.hal.tick += 7
 			b.hal.edge(2, false) // wrong edge: ignored
@@ -275,7 +275,7 @@ func TestRingOverflowReported(t *testing.T) {
 func TestPulseTrain(t *testing.T) {
 	b := newBench(t)
 	var highs, lows int
-	b.hal.onSet = func(pin int, drive uint8) {
+	b.hal.onSet = func(pin int, drive proto.Drive) {
 		if pin == 5 && drive == proto.DriveHigh {
 			highs++
 		}

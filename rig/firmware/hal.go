@@ -1,14 +1,18 @@
 package firmware
 
+import "github.com/gpiohil/gpiohil/rig/proto"
+
 // EdgeFunc receives a captured edge in interrupt context: the pin, the
 // level it moved to, and the tick at which it was captured.
 type EdgeFunc func(pin int, level bool, tick uint64)
 
 // HAL is what a board provides to the core. Pins are numbered 0..Pins-1.
 type HAL interface {
-	// SetPin drives a pin low or high, or releases it (proto.DriveHiZ),
-	// with a pull (proto.PullNone, PullUp, PullDown).
-	SetPin(pin int, drive, pull uint8)
+	// SetPin drives a pin low or high, or releases it (proto.DriveHiZ)
+	// with a pull. Driving sets the level before enabling the output, so
+	// a pin turned from input to output never shows a level it was not
+	// asked for.
+	SetPin(pin int, drive proto.Drive, pull proto.Pull)
 	// ReadPin returns the level on a pin.
 	ReadPin(pin int) bool
 	// ArmEdges enables (on) or disables edge capture on a pin; captured
@@ -30,5 +34,5 @@ type HAL interface {
 // ScheduledOutput is an optional HAL capability: drive a pin at an exact
 // future tick (a timer compare or PIO). Probes scheduled with At use it.
 type ScheduledOutput interface {
-	SetPinAt(pin int, drive uint8, tick uint64)
+	SetPinAt(pin int, drive proto.Drive, tick uint64)
 }

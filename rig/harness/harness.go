@@ -3,14 +3,13 @@ package harness
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/sim"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
 )
@@ -25,44 +24,6 @@ type Wire struct {
 	Delay time.Duration
 }
 
-// FaultKind is a wiring fault.
-type FaultKind uint8
-
-// Faults. The zero value is a healthy wire.
-const (
-	Healthy   FaultKind = iota
-	Open                // the wire carries nothing: each side sees only itself
-	StuckLow            // the wire is shorted to ground
-	StuckHigh           // the wire is shorted to the supply
-	Swapped             // the wire's ends are crossed with another wire's
-)
-
-var faultNames = [...]string{"healthy", "open", "stuck-at-0", "stuck-at-1", "swapped"}
-
-// String names the fault.
-func (k FaultKind) String() string {
-	if int(k) < len(faultNames) {
-		return faultNames[k]
-	}
-	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// ParseFault parses a fault name as String writes it.
-func ParseFault(s string) (FaultKind, error) {
-	for i, n := range faultNames {
-		if n == s {
-			return FaultKind(i), nil
-		}
-	}
-	return 0, fmt.Errorf("harness: unknown fault %q (want one of open, stuck-at-0, stuck-at-1, swapped)", s)
-}
-
-// Fault is a fault on a wire; With names the other wire of a swap.
-type Fault struct {
-	Kind FaultKind
-	With string
-}
-
 // Errors.
 var (
 	ErrUnknownWire = errors.New("harness: unknown wire")
@@ -74,25 +35,28 @@ type Harness struct {
 	mcu    *virtual.MCU
 	target *sim.Controller
 
-	mu       sync.Mutex // protects the wiring
+	mu       sync.Mutex // protects the wiring and the conductors built from it
 	wires    map[string]*wire
 	byMCU    map[int]*wire // by MCU pin: the wire whose MCU end it is
 	byTarget map[int]*wire
-	closed   atomic.Bool
-
-	contentions atomic.Uint64
+	// The physical paths, rebuilt when the wiring or a fault changes:
+	// by MCU pin and by target pin, for a lookup per pin change.
+	fromMCU    map[int]conductor
+	fromTarget map[int]conductor
+	closed     atomic.Bool
 }
 
 type wire struct {
 	Wire
-	fault    Fault
+	fault    fixtures.Fault
 	toTarget *line
 	toMCU    *line
 }
 
 // New returns a harness between m and target. Wires are added by Connect.
 func New(m *virtual.MCU, target *sim.Controller) *Harness {
-	h := &Harness{mcu: m, target: target, wires: map[string]*wire{}, byMCU: map[int]*wire{}, byTarget: map[int]*wire{}}
+	h := &Harness{mcu: m, target: target, wires: map[string]*wire{}, byMCU: map[int]*wire{}, byTarget: map[int]*wire{},
+		fromMCU: map[int]conductor{}, fromTarget: map[int]conductor{}}
 	m.OnDrive(h.mcuChanged)
 	target.OnPadChange(h.targetChanged)
 	return h
@@ -123,6 +87,7 @@ func (h *Harness) Connect(w Wire) error {
 	}
 	x := &wire{Wire: w, toTarget: newLine(w.Delay), toMCU: newLine(w.Delay)}
 	h.wires[w.Name], h.byMCU[w.MCUPin], h.byTarget[w.TargetPin] = x, x, x
+	h.rebuildLocked()
 	h.mu.Unlock()
 	h.refresh()
 	return nil
@@ -130,59 +95,56 @@ func (h *Harness) Connect(w Wire) error {
 
 func (h *Harness) mcuPins() int { return int(h.mcu.Core().Identify().Pins) }
 
-// Inject puts a fault on a wire (Fault{} heals it). A swap affects both
-// wires; healing either heals the swap.
-func (h *Harness) Inject(name string, f Fault) error {
+// Inject puts a fault on a wire (Kind Healthy heals it). A swap affects
+// both wires; healing either heals the swap.
+func (h *Harness) Inject(f fixtures.Fault) error {
 	h.mu.Lock()
-	w := h.wires[name]
+	defer h.refresh()
+	defer h.mu.Unlock()
+	w := h.wires[f.Wire]
 	if w == nil {
-		h.mu.Unlock()
-		return fmt.Errorf("%w: %q", ErrUnknownWire, name)
+		return fmt.Errorf("%w: %q", ErrUnknownWire, f.Wire)
 	}
-	if old := w.fault; old.Kind == Swapped {
-		if o := h.wires[old.With]; o != nil {
-			o.fault = Fault{}
+	if f.Kind == fixtures.Swapped {
+		if o := h.wires[f.With]; o == nil || o == w {
+			return fmt.Errorf("%w: swap %s with %q", ErrUnknownWire, f.Wire, f.With)
 		}
-	}
-	switch f.Kind {
-	case Swapped:
-		o := h.wires[f.With]
-		if o == nil || o == w {
-			h.mu.Unlock()
-			return fmt.Errorf("%w: swap %s with %q", ErrUnknownWire, name, f.With)
-		}
-		if o.fault.Kind == Swapped {
-			if p := h.wires[o.fault.With]; p != nil {
-				p.fault = Fault{}
-			}
-		}
-		w.fault, o.fault = f, Fault{Kind: Swapped, With: name}
-	case Healthy, Open, StuckLow, StuckHigh:
-		w.fault = f
-	default:
-		h.mu.Unlock()
+	} else if f.Kind > fixtures.Swapped {
 		return fmt.Errorf("%w: unknown fault %v", ErrBadWiring, f.Kind)
 	}
-	h.mu.Unlock()
-	h.refresh()
+	h.healLocked(w)
+	if f.Kind == fixtures.Swapped {
+		o := h.wires[f.With]
+		h.healLocked(o)
+		o.fault = fixtures.Fault{Wire: o.Name, Kind: fixtures.Swapped, With: w.Name}
+	}
+	w.fault = f
+	h.rebuildLocked()
 	return nil
 }
 
+// healLocked removes w's fault, and the other half of its swap.
+func (h *Harness) healLocked(w *wire) {
+	if w.fault.Kind == fixtures.Swapped {
+		if o := h.wires[w.fault.With]; o != nil {
+			o.fault = fixtures.Fault{}
+		}
+	}
+	w.fault = fixtures.Fault{}
+}
+
 // Faults returns the faults in place, by wire name.
-func (h *Harness) Faults() map[string]Fault {
+func (h *Harness) Faults() map[string]fixtures.Fault {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	m := map[string]Fault{}
+	m := map[string]fixtures.Fault{}
 	for n, w := range h.wires {
-		if w.fault.Kind != Healthy {
+		if w.fault.Kind != fixtures.Healthy {
 			m[n] = w.fault
 		}
 	}
 	return m
 }
-
-// Contentions counts the times both ends of a wire drove it at once.
-func (h *Harness) Contentions() uint64 { return h.contentions.Load() }
 
 // Close stops carrying changes and waits for delayed ones in flight.
 func (h *Harness) Close() {
@@ -205,40 +167,33 @@ func (h *Harness) Close() {
 // (crossed by a swap), with the fault on it.
 type conductor struct {
 	mcuPin, targetPin int
-	fault             FaultKind
+	fault             fixtures.FaultKind
 	toTarget, toMCU   *line
 }
 
-// conductorsLocked lists the physical paths.
-func (h *Harness) conductorsLocked() []conductor {
-	var cs []conductor
+// rebuildLocked recomputes the physical paths from the wires and their
+// faults. h.mu held.
+func (h *Harness) rebuildLocked() {
+	clear(h.fromMCU)
+	clear(h.fromTarget)
 	for _, w := range h.wires {
 		c := conductor{mcuPin: w.MCUPin, targetPin: w.TargetPin, fault: w.fault.Kind, toTarget: w.toTarget, toMCU: w.toMCU}
-		if w.fault.Kind == Swapped {
+		if w.fault.Kind == fixtures.Swapped {
 			o := h.wires[w.fault.With]
-			c.targetPin, c.fault, c.toMCU = o.TargetPin, Healthy, o.toMCU
+			c.targetPin, c.fault, c.toMCU = o.TargetPin, fixtures.Healthy, o.toMCU
 		}
-		cs = append(cs, c)
+		h.fromMCU[c.mcuPin] = c
+		h.fromTarget[c.targetPin] = c
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].mcuPin < cs[j].mcuPin })
-	return cs
-}
-
-func (h *Harness) conductorFor(mcuPin, targetPin int) (conductor, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, c := range h.conductorsLocked() {
-		if c.mcuPin == mcuPin || c.targetPin == targetPin {
-			return c, true
-		}
-	}
-	return conductor{}, false
 }
 
 // refresh carries both sides' current state across every conductor.
 func (h *Harness) refresh() {
 	h.mu.Lock()
-	cs := h.conductorsLocked()
+	cs := make([]conductor, 0, len(h.fromMCU))
+	for _, c := range h.fromMCU {
+		cs = append(cs, c)
+	}
 	h.mu.Unlock()
 	for _, c := range cs {
 		h.carryToTarget(c)
@@ -250,7 +205,10 @@ func (h *Harness) mcuChanged(e virtual.PinEvent) {
 	if h.closed.Load() {
 		return
 	}
-	if c, ok := h.conductorFor(e.Pin, -1); ok {
+	h.mu.Lock()
+	c, ok := h.fromMCU[e.Pin]
+	h.mu.Unlock()
+	if ok {
 		h.carryToTarget(c)
 	}
 }
@@ -259,7 +217,10 @@ func (h *Harness) targetChanged(e sim.PadEvent) {
 	if h.closed.Load() {
 		return
 	}
-	if c, ok := h.conductorFor(-1, e.Pin); ok {
+	h.mu.Lock()
+	c, ok := h.fromTarget[e.Pin]
+	h.mu.Unlock()
+	if ok {
 		h.carryToMCU(c)
 	}
 }
@@ -270,18 +231,15 @@ func (h *Harness) carryToTarget(c conductor) {
 	var drive bool
 	var level clx.Level
 	switch {
-	case c.fault == Open:
-	case c.fault == StuckLow:
+	case c.fault == fixtures.Open:
+	case c.fault == fixtures.StuckAt0:
 		drive, level = true, clx.Low
-	case c.fault == StuckHigh:
+	case c.fault == fixtures.StuckAt1:
 		drive, level = true, clx.High
 	case o.Driven:
 		drive = true
 		if o.Level {
 			level = clx.High
-		}
-		if _, out, _ := h.target.Pad(c.targetPin); out {
-			h.contentions.Add(1)
 		}
 	case o.Pull == proto.PullUp:
 		drive, level = true, clx.High // a weak pull, seen as a level
@@ -304,10 +262,10 @@ func (h *Harness) carryToMCU(c conductor) {
 	pull, _ := h.target.PadPull(c.targetPin)
 	var driven, level bool
 	switch {
-	case c.fault == Open:
-	case c.fault == StuckLow:
+	case c.fault == fixtures.Open:
+	case c.fault == fixtures.StuckAt0:
 		driven = true
-	case c.fault == StuckHigh:
+	case c.fault == fixtures.StuckAt1:
 		driven, level = true, true
 	case out:
 		driven, level = true, l == clx.High

@@ -8,8 +8,10 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/sim"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/harness"
 	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
@@ -70,16 +72,16 @@ func (r *rig) mcuRead(pin int) bool {
 func TestLevelsBothWays(t *testing.T) {
 	r := newRig(t, 2, 0)
 	for _, high := range []bool{true, false} {
-		d := mcu.Low
+		d := proto.DriveLow
 		if high {
-			d = mcu.High
+			d = proto.DriveHigh
 		}
-		must(t, r.c.SetPin(r.ctx, 0, d, mcu.PullNone))
+		must(t, r.c.SetPin(r.ctx, 0, d, proto.PullNone))
 		if got := r.targetRead(10, clx.PullNone); (got == clx.High) != high {
 			t.Fatalf("MCU drives %v, target reads %v", d, got)
 		}
 	}
-	must(t, r.c.SetPin(r.ctx, 1, mcu.HiZ, mcu.PullNone))
+	must(t, r.c.SetPin(r.ctx, 1, proto.DriveHiZ, proto.PullNone))
 	out, err := r.f.ConnectIO(r.ctx, clx.IOConfig{Pins: []int{11}, Direction: clx.Output})
 	must(t, err)
 	for _, v := range []byte{1, 0, 1} {
@@ -99,7 +101,7 @@ func TestLevelsBothWays(t *testing.T) {
 		t.Fatal("target pull-up not sensed by the MCU")
 	}
 	in.Close()
-	must(t, r.c.SetPin(r.ctx, 1, mcu.HiZ, mcu.PullUp))
+	must(t, r.c.SetPin(r.ctx, 1, proto.DriveHiZ, proto.PullUp))
 	if got := r.targetRead(11, clx.PullNone); got != clx.High {
 		t.Fatal("MCU pull-up not sensed by the target")
 	}
@@ -107,31 +109,31 @@ func TestLevelsBothWays(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	r := newRig(t, 3, 0)
-	must(t, r.h.Inject("w0", harness.Fault{Kind: harness.Open}))
-	must(t, r.c.SetPin(r.ctx, 0, mcu.High, mcu.PullNone))
+	must(t, r.h.Inject(fixtures.Fault{Wire: "w0", Kind: fixtures.Open}))
+	must(t, r.c.SetPin(r.ctx, 0, proto.DriveHigh, proto.PullNone))
 	if r.targetRead(10, clx.PullNone) != clx.Low {
 		t.Fatal("open wire carried a level")
 	}
-	must(t, r.h.Inject("w0", harness.Fault{}))
+	must(t, r.h.Inject(fixtures.Fault{Wire: "w0"}))
 	if r.targetRead(10, clx.PullNone) != clx.High {
 		t.Fatal("healed wire carries nothing")
 	}
-	must(t, r.h.Inject("w1", harness.Fault{Kind: harness.StuckLow}))
-	must(t, r.c.SetPin(r.ctx, 1, mcu.High, mcu.PullNone))
+	must(t, r.h.Inject(fixtures.Fault{Wire: "w1", Kind: fixtures.StuckAt0}))
+	must(t, r.c.SetPin(r.ctx, 1, proto.DriveHigh, proto.PullNone))
 	if r.targetRead(11, clx.PullUp) != clx.Low {
 		t.Fatal("stuck-at-0 wire read high")
 	}
-	must(t, r.h.Inject("w1", harness.Fault{}))
-	must(t, r.h.Inject("w0", harness.Fault{Kind: harness.Swapped, With: "w2"}))
-	must(t, r.c.SetPin(r.ctx, 0, mcu.High, mcu.PullNone))
-	must(t, r.c.SetPin(r.ctx, 2, mcu.Low, mcu.PullNone))
+	must(t, r.h.Inject(fixtures.Fault{Wire: "w1"}))
+	must(t, r.h.Inject(fixtures.Fault{Wire: "w0", Kind: fixtures.Swapped, With: "w2"}))
+	must(t, r.c.SetPin(r.ctx, 0, proto.DriveHigh, proto.PullNone))
+	must(t, r.c.SetPin(r.ctx, 2, proto.DriveLow, proto.PullNone))
 	if r.targetRead(12, clx.PullNone) != clx.High || r.targetRead(10, clx.PullNone) != clx.Low {
 		t.Fatal("swapped wires not crossed")
 	}
-	if f := r.h.Faults(); f["w0"].Kind != harness.Swapped || f["w2"].With != "w0" {
+	if f := r.h.Faults(); f["w0"].Kind != fixtures.Swapped || f["w2"].With != "w0" {
 		t.Fatalf("faults %+v", f)
 	}
-	if err := r.h.Inject("nope", harness.Fault{Kind: harness.Open}); !errors.Is(err, harness.ErrUnknownWire) {
+	if err := r.h.Inject(fixtures.Fault{Wire: "nope", Kind: fixtures.Open}); !errors.Is(err, harness.ErrUnknownWire) {
 		t.Fatalf("unknown wire: %v", err)
 	}
 	if err := r.h.Connect(harness.Wire{Name: "dup", MCUPin: 0, TargetPin: 20}); !errors.Is(err, harness.ErrBadWiring) {
@@ -153,9 +155,9 @@ func TestProbeThroughTheRig(t *testing.T) {
 			return true
 		}})
 		must(t, err)
-		must(t, r.c.SetPin(r.ctx, 0, mcu.Low, mcu.PullNone))
+		must(t, r.c.SetPin(r.ctx, 0, proto.DriveLow, proto.PullNone))
 		for i := 0; i < 20; i++ {
-			res, err := r.c.Probe(r.ctx, mcu.ProbeSpec{Stim: 0, StimLevel: i%2 == 0, Ack: 1, AckEdge: mcu.Both, Timeout: time.Second})
+			res, err := r.c.Probe(r.ctx, mcu.ProbeSpec{Stim: 0, StimLevel: i%2 == 0, Ack: 1, AckEdge: proto.EdgeBoth, Timeout: time.Second})
 			must(t, err)
 			if res.TimedOut || res.Latency < 2*delay {
 				t.Fatalf("delay %v, probe %d: %+v", delay, i, res)

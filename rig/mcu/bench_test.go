@@ -9,7 +9,6 @@ import (
 	"github.com/creack/pty"
 	"go.bug.st/serial"
 
-	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
@@ -75,7 +74,7 @@ func BenchmarkEdgeReports(b *testing.B) {
 	ctx := context.Background()
 	sub := c.Subscribe(1024)
 	defer sub.Close()
-	must(b, c.Arm(ctx, 1<<5, mcu.Both))
+	must(b, c.Arm(ctx, 1<<5, proto.EdgeBoth))
 	var got atomic.Int64
 	stop := make(chan struct{})
 	go func() {

@@ -54,24 +54,24 @@ func TestIdentifyAndPins(t *testing.T) {
 	if id.BoardName() != "virtual" || id.Pins != virtual.DefaultPins || id.TickHz != 1e9 || id.Protocol != proto.Version {
 		t.Fatalf("identify %+v", id)
 	}
-	if err := c.SetPin(ctx, 5, mcu.High, mcu.PullNone); err != nil {
+	if err := c.SetPin(ctx, 5, proto.DriveHigh, proto.PullNone); err != nil {
 		t.Fatal(err)
 	}
 	if e := v.Output(5); !e.Driven || !e.Level {
 		t.Fatalf("pin 5 output %+v", e)
 	}
 	must(t, v.SetInput(7, true, true))
-	must(t, c.SetPin(ctx, 9, mcu.HiZ, mcu.PullUp))
+	must(t, c.SetPin(ctx, 9, proto.DriveHiZ, proto.PullUp))
 	levels, err := c.ReadPins(ctx)
 	must(t, err)
 	if levels&(1<<5|1<<7|1<<9) != 1<<5|1<<7|1<<9 || levels&(1<<8) != 0 {
 		t.Fatalf("levels %b", levels)
 	}
 	var ne *mcu.NakError
-	if err := c.SetPin(ctx, 40, mcu.High, 0); !errors.Is(err, mcu.ErrRefused) {
+	if err := c.SetPin(ctx, 40, proto.DriveHigh, 0); !errors.Is(err, mcu.ErrRefused) {
 		t.Fatalf("pin 40: %v", err)
 	}
-	if _, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 1, Ack: 1, AckEdge: mcu.Rising, Timeout: time.Millisecond}); !errors.As(err, &ne) || ne.Code != proto.NakBadArgument {
+	if _, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 1, Ack: 1, AckEdge: proto.EdgeRising, Timeout: time.Millisecond}); !errors.As(err, &ne) || ne.Code != proto.NakBadArgument {
 		t.Fatalf("probe on one pin: %v", err)
 	}
 	must(t, c.Reset(ctx))
@@ -83,9 +83,9 @@ func TestIdentifyAndPins(t *testing.T) {
 func TestProbeThroughLoopback(t *testing.T) {
 	_, c := startVirtual(t)
 	ctx := ctxT(t)
-	must(t, c.SetPin(ctx, 1, mcu.Low, mcu.PullNone))
+	must(t, c.SetPin(ctx, 1, proto.DriveLow, proto.PullNone))
 	for i := 0; i < 20; i++ {
-		r, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 1, StimLevel: i%2 == 0, Ack: 2, AckEdge: mcu.Both, Timeout: time.Second})
+		r, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 1, StimLevel: i%2 == 0, Ack: 2, AckEdge: proto.EdgeBoth, Timeout: time.Second})
 		must(t, err)
 		if r.TimedOut || r.T1 < r.T0 || r.Latency != c.Duration(r.T1-r.T0) {
 			t.Fatalf("probe %d: %+v", i, r)
@@ -93,7 +93,7 @@ func TestProbeThroughLoopback(t *testing.T) {
 	}
 	// Nothing answers on pin 3: the probe times out after its timeout.
 	start := time.Now()
-	r, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 4, StimLevel: true, Ack: 3, AckEdge: mcu.Rising, Timeout: 30 * time.Millisecond})
+	r, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 4, StimLevel: true, Ack: 3, AckEdge: proto.EdgeRising, Timeout: 30 * time.Millisecond})
 	must(t, err)
 	if !r.TimedOut || time.Since(start) < 30*time.Millisecond {
 		t.Fatalf("unanswered probe: %+v after %v", r, time.Since(start))
@@ -105,8 +105,8 @@ func TestEdgeSubscriptionAndPulse(t *testing.T) {
 	ctx := ctxT(t)
 	sub := c.Subscribe(64)
 	defer sub.Close()
-	must(t, c.SetPin(ctx, 1, mcu.Low, mcu.PullNone))
-	must(t, c.Arm(ctx, 1<<2, mcu.Both))
+	must(t, c.SetPin(ctx, 1, proto.DriveLow, proto.PullNone))
+	must(t, c.Arm(ctx, 1<<2, proto.EdgeBoth))
 	must(t, c.Pulse(ctx, mcu.PulseSpec{Pin: 1, Active: true, Width: time.Millisecond, Count: 5}))
 	var got []mcu.EdgeEvent
 	timeout := time.After(5 * time.Second)
@@ -147,7 +147,7 @@ func TestRetransmission(t *testing.T) {
 		}
 	})
 	v.DropOutput(1)
-	must(t, c.SetPin(ctx, 6, mcu.High, mcu.PullNone))
+	must(t, c.SetPin(ctx, 6, proto.DriveHigh, proto.PullNone))
 	if s := c.Stats(); s.Retransmits != 1 {
 		t.Fatalf("retransmits %d, want 1", s.Retransmits)
 	}
@@ -181,7 +181,7 @@ func TestMCUVanishesMidCommand(t *testing.T) {
 		v.Close()
 	}()
 	start := time.Now()
-	_, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 4, StimLevel: true, Ack: 3, AckEdge: mcu.Rising, Timeout: 20 * time.Second})
+	_, err := c.Probe(ctx, mcu.ProbeSpec{Stim: 4, StimLevel: true, Ack: 3, AckEdge: proto.EdgeRising, Timeout: 20 * time.Second})
 	took := time.Since(start)
 	if !errors.Is(err, mcu.ErrDisconnected) {
 		t.Fatalf("probe on a vanished MCU: %v", err)
@@ -189,7 +189,7 @@ func TestMCUVanishesMidCommand(t *testing.T) {
 	if took > 1200*time.Millisecond {
 		t.Fatalf("took %v to notice", took)
 	}
-	if err := c.SetPin(ctx, 1, mcu.High, 0); !errors.Is(err, mcu.ErrDisconnected) {
+	if err := c.SetPin(ctx, 1, proto.DriveHigh, 0); !errors.Is(err, mcu.ErrDisconnected) {
 		t.Fatalf("next command: %v", err)
 	}
 	select {
@@ -254,8 +254,25 @@ func TestOpenErrors(t *testing.T) {
 	if time.Since(start) > 2*time.Second {
 		t.Fatalf("took %v", time.Since(start))
 	}
-	if _, err := mcu.FindPort("2e8a", "000a", "no-such-serial"); !errors.Is(err, mcu.ErrNotFound) {
+	if _, err := mcu.FindPort(mcu.USBID{VID: "2e8a", PID: "000a", Serial: "no-such-serial"}); !errors.Is(err, mcu.ErrNotFound) {
 		t.Fatalf("find port: %v", err)
+	}
+}
+
+func TestParseUSBID(t *testing.T) {
+	for in, want := range map[string]mcu.USBID{
+		"2e8a:000a":        {VID: "2e8a", PID: "000a"},
+		"2E8A:000A:E66038": {VID: "2E8A", PID: "000A", Serial: "E66038"},
+	} {
+		got, err := mcu.ParseUSBID(in)
+		if err != nil || got != want || got.String() != in {
+			t.Errorf("%q: %+v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "2e8a", "2e8a:", ":000a", "2e8a:000a:x:y", "zz:000a", "12345:000a"} {
+		if _, err := mcu.ParseUSBID(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
 

@@ -59,37 +59,6 @@ func NakName(code byte) string {
 	return "nak?"
 }
 
-// Capability bits in Identify.Caps.
-const (
-	CapHiZ          uint16 = 1 << 0
-	CapPullUp       uint16 = 1 << 1
-	CapPullDown     uint16 = 1 << 2
-	CapScheduledOut uint16 = 1 << 3
-	CapPulse        uint16 = 1 << 4
-	CapProbe        uint16 = 1 << 5
-)
-
-// Pin drive states in SetPin.
-const (
-	DriveHiZ  byte = 0
-	DriveLow  byte = 1
-	DriveHigh byte = 2
-)
-
-// Pulls in SetPin.
-const (
-	PullNone byte = 0
-	PullUp   byte = 1
-	PullDown byte = 2
-)
-
-// Edge selections in Arm and Probe.
-const (
-	EdgeRising  byte = 1
-	EdgeFalling byte = 2
-	EdgeBoth    byte = 3
-)
-
 // Probe result status.
 const (
 	ProbeOK        byte = 0
@@ -120,7 +89,7 @@ type Identify struct {
 	FwMajor, FwMinor, FwPatch uint8
 	TickHz                    uint32
 	Pins                      uint8
-	Caps                      uint16
+	Caps                      Caps
 	Name                      [MaxNameLen]byte
 	NameLen                   uint8
 }
@@ -138,7 +107,7 @@ func (m *Identify) Append(b []byte) []byte {
 	b = append(b, m.Protocol, m.FwMajor, m.FwMinor, m.FwPatch)
 	b = put32(b, m.TickHz)
 	b = append(b, m.Pins)
-	b = put16(b, m.Caps)
+	b = put16(b, uint16(m.Caps))
 	b = append(b, m.NameLen)
 	return append(b, m.Name[:m.NameLen]...)
 }
@@ -151,7 +120,7 @@ func (m *Identify) Decode(p []byte) bool {
 	m.Protocol, m.FwMajor, m.FwMinor, m.FwPatch = p[0], p[1], p[2], p[3]
 	m.TickHz = get32(p[4:])
 	m.Pins = p[8]
-	m.Caps = get16(p[9:])
+	m.Caps = Caps(get16(p[9:]))
 	if len(p) < 12 {
 		return false
 	}
@@ -197,17 +166,21 @@ func (m *Pong) Decode(p []byte) bool {
 }
 
 // SetPin drives a pin low or high or releases it (hi-z), with a pull.
-type SetPin struct{ Pin, Drive, Pull uint8 }
+type SetPin struct {
+	Pin   uint8
+	Drive Drive
+	Pull  Pull
+}
 
 // Append appends the payload.
-func (m *SetPin) Append(b []byte) []byte { return append(b, m.Pin, m.Drive, m.Pull) }
+func (m *SetPin) Append(b []byte) []byte { return append(b, m.Pin, byte(m.Drive), byte(m.Pull)) }
 
 // Decode parses the payload.
 func (m *SetPin) Decode(p []byte) bool {
 	if len(p) != 3 {
 		return false
 	}
-	m.Pin, m.Drive, m.Pull = p[0], p[1], p[2]
+	m.Pin, m.Drive, m.Pull = p[0], Drive(p[1]), Pull(p[2])
 	return true
 }
 
@@ -255,18 +228,18 @@ func (m *Pulse) Decode(p []byte) bool {
 // (same payload, Edges ignored) disables it.
 type Arm struct {
 	Mask  uint64
-	Edges uint8
+	Edges Edges
 }
 
 // Append appends the payload.
-func (m *Arm) Append(b []byte) []byte { return append(put64(b, m.Mask), m.Edges) }
+func (m *Arm) Append(b []byte) []byte { return append(put64(b, m.Mask), byte(m.Edges)) }
 
 // Decode parses the payload.
 func (m *Arm) Decode(p []byte) bool {
 	if len(p) != 9 {
 		return false
 	}
-	m.Mask, m.Edges = get64(p), p[8]
+	m.Mask, m.Edges = get64(p), Edges(p[8])
 	return true
 }
 
@@ -274,14 +247,15 @@ func (m *Arm) Decode(p []byte) bool {
 // Timeout ticks for the first AckEdge on Ack. Acked at once; the outcome
 // follows as a ProbeResult report carrying the command's sequence.
 type Probe struct {
-	Stim, StimLevel, Ack, AckEdge uint8
-	At                            uint64
-	Timeout                       uint32
+	Stim, StimLevel, Ack uint8
+	AckEdge              Edges
+	At                   uint64
+	Timeout              uint32
 }
 
 // Append appends the payload.
 func (m *Probe) Append(b []byte) []byte {
-	b = append(b, m.Stim, m.StimLevel, m.Ack, m.AckEdge)
+	b = append(b, m.Stim, m.StimLevel, m.Ack, byte(m.AckEdge))
 	return put32(put64(b, m.At), m.Timeout)
 }
 
@@ -290,7 +264,7 @@ func (m *Probe) Decode(p []byte) bool {
 	if len(p) != 16 {
 		return false
 	}
-	m.Stim, m.StimLevel, m.Ack, m.AckEdge = p[0], p[1], p[2], p[3]
+	m.Stim, m.StimLevel, m.Ack, m.AckEdge = p[0], p[1], p[2], Edges(p[3])
 	m.At, m.Timeout = get64(p[4:]), get32(p[12:])
 	return true
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/proto"
@@ -29,23 +29,23 @@ type Config struct {
 // PinEvent is a change of what the MCU puts on a pin's wire.
 type PinEvent struct {
 	Pin    int
-	Driven bool  // driving low or high
-	Level  bool  // the driven level, valid when Driven
-	Pull   uint8 // proto.PullNone, PullUp or PullDown (when not driven)
+	Driven bool       // driving low or high
+	Level  bool       // the driven level, valid when Driven
+	Pull   proto.Pull // the pull, when not driven
 	Tick   uint64
 }
 
 type pin struct {
-	drive, pull uint8
-	extDriven   bool // something outside puts a level on the wire
-	ext         bool
-	armed       bool
-	seen        bool // the level the MCU's input sees
+	drive     proto.Drive
+	pull      proto.Pull
+	extDriven bool // something outside puts a level on the wire
+	ext       bool
+	armed     bool
+	seen      bool // the level the MCU's input sees
 }
 
 // MCU is a virtual companion MCU.
 type MCU struct {
-	cfg   Config
 	epoch time.Time
 	core  *firmware.Core
 
@@ -78,7 +78,7 @@ func New(cfg Config) (*MCU, error) {
 	if cfg.Pins < 1 || cfg.Pins > proto.MaxPins {
 		return nil, fmt.Errorf("virtual: %d pins, want 1..%d", cfg.Pins, proto.MaxPins)
 	}
-	m := &MCU{cfg: cfg, epoch: time.Now(), pins: make([]pin, cfg.Pins), wake: make(chan struct{}, 1),
+	m := &MCU{epoch: time.Now(), pins: make([]pin, cfg.Pins), wake: make(chan struct{}, 1),
 		done: make(chan struct{}), stopped: make(chan struct{})}
 	m.core = firmware.New(m, firmware.Config{Name: cfg.Name, Pins: cfg.Pins,
 		Caps: proto.CapHiZ | proto.CapPullUp | proto.CapPullDown})
@@ -92,7 +92,9 @@ func (m *MCU) Start(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("virtual: open pseudo-terminal: %w", err)
 	}
-	if err := makeRaw(slave); err != nil {
+	// Raw mode, so no byte is translated or echoed before the host opens
+	// the tty.
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
 		master.Close()
 		slave.Close()
 		return "", fmt.Errorf("virtual: raw mode on %s: %w", slave.Name(), err)
@@ -121,23 +123,6 @@ func (m *MCU) Close() error {
 		}
 	})
 	return nil
-}
-
-// makeRaw sets the tty to raw mode (as cfmakeraw), so no byte is
-// translated or echoed before the host opens it.
-func makeRaw(f *os.File) error {
-	fd := int(f.Fd())
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
 }
 
 func (m *MCU) reader() {
@@ -283,7 +268,7 @@ func (m *MCU) resolveLocked(p int) (fire, level bool, tick uint64, h firmware.Ed
 }
 
 // SetPin implements firmware.HAL.
-func (m *MCU) SetPin(p int, drive, pull uint8) {
+func (m *MCU) SetPin(p int, drive proto.Drive, pull proto.Pull) {
 	m.irqMu.Lock()
 	m.mu.Lock()
 	s := &m.pins[p]

@@ -33,7 +33,7 @@ func ticks() uint64 {
 	}
 }
 
-func (b *board) SetPin(pin int, drive, pull uint8) {
+func (b *board) SetPin(pin int, drive proto.Drive, pull proto.Pull) {
 	p := machine.Pin(pin)
 	switch drive {
 	case proto.DriveLow, proto.DriveHigh:

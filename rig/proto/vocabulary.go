@@ -1,0 +1,118 @@
+package proto
+
+import "strconv"
+
+// Drive is what SetPin puts on a pin. The zero value releases it.
+type Drive uint8
+
+// Drives, as encoded in SetPin.
+const (
+	DriveHiZ  Drive = 0 // released: the pin is an input, with its pull
+	DriveLow  Drive = 1
+	DriveHigh Drive = 2
+)
+
+// DriveLevel is the drive that puts level (true = high) on a pin.
+func DriveLevel(high bool) Drive {
+	if high {
+		return DriveHigh
+	}
+	return DriveLow
+}
+
+var driveNames = [...]string{"hi-z", "low", "high"}
+
+// String names the drive.
+func (d Drive) String() string {
+	if int(d) < len(driveNames) {
+		return driveNames[d]
+	}
+	return "Drive(" + strconv.Itoa(int(d)) + ")"
+}
+
+// Pull is a released pin's pull. The zero value is none.
+type Pull uint8
+
+// Pulls, as encoded in SetPin.
+const (
+	PullNone Pull = 0
+	PullUp   Pull = 1
+	PullDown Pull = 2
+)
+
+var pullNames = [...]string{"none", "up", "down"}
+
+// String names the pull.
+func (p Pull) String() string {
+	if int(p) < len(pullNames) {
+		return pullNames[p]
+	}
+	return "Pull(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Edges selects the edges Arm reports and a probe waits for. Zero is no
+// edge (invalid in Arm and Probe).
+type Edges uint8
+
+// Edges, as encoded in Arm and Probe.
+const (
+	EdgeRising  Edges = 1
+	EdgeFalling Edges = 2
+	EdgeBoth    Edges = 3
+)
+
+// Matches reports whether an edge to level (true = high) is one of e.
+func (e Edges) Matches(high bool) bool {
+	return e == EdgeBoth || e == EdgeRising && high || e == EdgeFalling && !high
+}
+
+var edgeNames = [...]string{"none", "rising", "falling", "both"}
+
+// String names the edge selection.
+func (e Edges) String() string {
+	if int(e) < len(edgeNames) {
+		return edgeNames[e]
+	}
+	return "Edges(" + strconv.Itoa(int(e)) + ")"
+}
+
+// Caps are the capability bits of Identify.Caps.
+type Caps uint16
+
+// Capability bits.
+const (
+	CapHiZ          Caps = 1 << 0 // SetPin can release a pin
+	CapPullUp       Caps = 1 << 1
+	CapPullDown     Caps = 1 << 2
+	CapScheduledOut Caps = 1 << 3 // a probe's At is honoured exactly
+	CapPulse        Caps = 1 << 4
+	CapProbe        Caps = 1 << 5
+)
+
+var capNames = [...]string{"hi-z", "pull-up", "pull-down", "scheduled-output", "pulse-trains", "probes"}
+
+// Has reports whether every bit of want is set.
+func (c Caps) Has(want Caps) bool { return c&want == want }
+
+// String lists the capabilities by name, comma-separated ("none" when
+// empty); unknown bits are shown as bitN.
+func (c Caps) String() string {
+	s := ""
+	for i := 0; i < 16; i++ {
+		if c&(1<<i) == 0 {
+			continue
+		}
+		if s != "" {
+			s += ", "
+		}
+		if i < len(capNames) {
+			s += capNames[i]
+		} else {
+			s += "bit" + strconv.Itoa(i)
+		}
+	}
+	if s == "" {
+		return "none"
+	}
+	return s
+}

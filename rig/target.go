@@ -1,0 +1,50 @@
+package rig
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig/virtual"
+)
+
+// ErrUnsupported means the fixture asks for something its tier cannot
+// assemble.
+var ErrUnsupported = errors.New("rig: not supported")
+
+// target is the board under test as one tier reaches it: a controller
+// driver under clx, and whatever carries levels between its lines and an
+// in-process MCU. One implementation per kind of controller; a new tier
+// is a new file and a line in targetKinds.
+type target interface {
+	// framework is the target's controller under clx.
+	framework() *clx.Framework
+	// pin resolves a fixture's line to a controller-relative pin.
+	pin(l fixtures.Line) (int, error)
+	// attach wires the in-process virtual MCU's pins to the target's
+	// lines, or fails with ErrUnsupported where the tier has no such
+	// wiring.
+	attach(m *virtual.MCU, wires []Wire) error
+	// sync waits until a level change has crossed the wires (a polled
+	// harness senses it on its next poll); nil where wires are immediate.
+	sync(ctx context.Context) error
+	// clock maps the controller's event timestamps to host time, or
+	// reports false when the controller has none.
+	clock() (toHost func(time.Duration) time.Time, name string, ok bool)
+	// lostEvents counts edge events the controller lost.
+	lostEvents() uint64
+	// close releases what the target holds beyond the framework.
+	close()
+}
+
+// targetOpener opens the target a fixture describes; onError receives
+// the errors its driver finds outside any call.
+type targetOpener func(ctx context.Context, fx *fixtures.Fixture, onError func(error)) (target, error)
+
+// targetKinds maps fixtures' target.controller to the tier's target.
+var targetKinds = map[string]targetOpener{
+	"sim":  openSimTarget,
+	"cdev": openCdevTarget,
+}

@@ -1,0 +1,110 @@
+package rig
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/controllers/cdev"
+	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig/harness"
+	"github.com/gpiohil/gpiohil/rig/virtual"
+)
+
+// cdevTarget is a Linux GPIO character device: a real board's, or on the
+// QEMU tier a kernel gpio-sim chip the rig creates, whose sysfs wires a
+// virtual MCU to the lines.
+type cdevTarget struct {
+	ctrl    *cdev.Controller
+	fw      *clx.Framework
+	gpiosim *harness.GPIOSim // nil on hardware
+	poll    time.Duration
+}
+
+func openCdevTarget(ctx context.Context, fx *fixtures.Fixture, onError func(error)) (target, error) {
+	t := &cdevTarget{poll: fx.Harness.Poll}
+	chip := fx.Target.Cdev.Chip
+	if n := fx.Target.Cdev.GPIOSimLines; n > 0 {
+		g, err := harness.NewGPIOSim(chip, n)
+		if err != nil {
+			return nil, err
+		}
+		t.gpiosim = g
+		chip = g.ChipName()
+	}
+	ctrl, err := cdev.Open(cdev.Config{Chip: chip, OnError: onError})
+	if err != nil {
+		t.close()
+		return nil, err
+	}
+	t.ctrl = ctrl
+	if t.fw, err = clx.New(ctx, ctrl, clx.Options{OnError: onError}); err != nil {
+		t.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *cdevTarget) framework() *clx.Framework { return t.fw }
+
+func (t *cdevTarget) pin(l fixtures.Line) (int, error) {
+	if l.Name == "" {
+		return l.Offset, nil
+	}
+	return t.ctrl.LineOffset(l.Name)
+}
+
+func (t *cdevTarget) attach(m *virtual.MCU, wires []Wire) error {
+	if t.gpiosim == nil {
+		return fmt.Errorf("%w: a virtual MCU on a cdev target needs gpio-sim lines (target.cdev.gpio_sim_lines)", ErrUnsupported)
+	}
+	t.gpiosim.Attach(m, t.poll)
+	for _, w := range wires {
+		if err := t.gpiosim.Connect(harness.Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: w.TargetPin}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sync waits for two full polls of the gpio-sim lines: the change, and
+// the MCU's answer to it.
+func (t *cdevTarget) sync(ctx context.Context) error {
+	if t.gpiosim == nil {
+		return nil
+	}
+	if err := t.gpiosim.Sync(ctx); err != nil {
+		return err
+	}
+	return t.gpiosim.Sync(ctx)
+}
+
+// clock maps kernel CLOCK_MONOTONIC timestamps to host time through the
+// offset between the two clocks, read back to back (the closest of a few
+// readings).
+func (t *cdevTarget) clock() (func(time.Duration) time.Time, string, bool) {
+	var best time.Duration
+	var base time.Time
+	for i := 0; i < 16; i++ {
+		var ts unix.Timespec
+		before := time.Now()
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+		after := time.Now()
+		if d := after.Sub(before); i == 0 || d < best {
+			best = d
+			base = before.Add(d / 2).Add(-time.Duration(ts.Nano()))
+		}
+	}
+	return func(d time.Duration) time.Time { return base.Add(d) }, "kernel CLOCK_MONOTONIC", true
+}
+
+func (t *cdevTarget) lostEvents() uint64 { return t.ctrl.Stats().Lost }
+
+func (t *cdevTarget) close() {
+	if t.gpiosim != nil {
+		t.gpiosim.Close()
+	}
+}

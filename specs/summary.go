@@ -1,0 +1,138 @@
+package specs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig"
+)
+
+// Results is what a run measured, for summaries beyond Ginkgo's report.
+type Results struct {
+	Fixture  *fixtures.Fixture
+	Wiring   []rig.WireResult
+	WiringOK bool
+	Latency  []LatencyResult
+	// MinPulse is the narrowest pulse whose both edges the active-both
+	// responder answered, or 0 if not measured.
+	MinPulse     time.Duration
+	MinPulseMode string // "native" or "emulated"
+	// DriverErrors are errors the target's driver and clx reported outside
+	// any call (lost kernel events, controller-driver errors in dispatch).
+	DriverErrors []error
+	LostEvents   uint64
+	// Failed reports whether a spec failed; Duration is the run's length.
+	Failed   bool
+	Duration time.Duration
+}
+
+// LatencyResult summarises the latency probes of one pair.
+type LatencyResult struct {
+	Pair     string
+	N        int
+	Timeouts int
+	Min      time.Duration
+	P50      time.Duration
+	P90      time.Duration
+	P99      time.Duration
+	Max      time.Duration
+	Budgets  map[string]time.Duration
+}
+
+// budgetOrder is the order budgets are printed in.
+var budgetOrder = []string{"p50", "p90", "p99", "p99.9", "p99.99", "max"}
+
+// WriteSummary prints what the run found beyond pass and fail: the
+// wiring table, the latency per pair with its budgets, the narrowest
+// pulse answered, storms provoked, and errors or lost events the target
+// reported outside any call.
+func (res Results) WriteSummary(w io.Writer) {
+	if fx := res.Fixture; fx != nil {
+		fmt.Fprintf(w, "\nRig %s (%s tier, %s)\n", fx.Name, fx.Tier, fx.Source)
+		if fx.Status == "untested" {
+			fmt.Fprintf(w, "note: this fixture has not yet been run on its hardware\n")
+		}
+	}
+	res.writeWiring(w)
+	res.writeLatency(w)
+	if res.MinPulse > 0 {
+		fmt.Fprintf(w, "\nNarrowest pulse answered edge by edge (active-both, %s): %v\n", res.MinPulseMode, res.MinPulse)
+	}
+	res.writeDriverErrors(w)
+	fmt.Fprintf(w, "\nDone in %v.\n", res.Duration.Round(time.Millisecond))
+}
+
+func (res Results) writeWiring(w io.Writer) {
+	if len(res.Wiring) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nWiring\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  wire\tMCU pin\ttarget line\tresult\tdiagnosis")
+	for _, r := range res.Wiring {
+		verdict, diag := "ok", ""
+		if !r.OK {
+			verdict, diag = "FAULT", r.Diagnosis()
+		} else if r.Reverse.Skipped != "" {
+			diag = "target→MCU " + r.Reverse.String()
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", r.Wire.Name, r.Wire.MCUPin, r.Wire.Line, verdict, diag)
+	}
+	tw.Flush()
+	if !res.WiringOK {
+		fmt.Fprintf(w, "\nEvery spec past bring-up was skipped: fix the wiring above first.\n")
+	}
+}
+
+func (res Results) writeLatency(w io.Writer) {
+	if len(res.Latency) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nLatency (stimulus edge to ack edge, both on the MCU's clock)\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  pair\tn\ttimeouts\tmin\tp50\tp90\tp99\tmax\tbudgets")
+	for _, l := range res.Latency {
+		var b []string
+		for _, k := range budgetOrder {
+			if d, ok := l.Budgets[k]; ok {
+				b = append(b, k+"≤"+d.String())
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%v\t%v\t%v\t%v\t%v\t%s\n", l.Pair, l.N, l.Timeouts, l.Min, l.P50, l.P90, l.P99, l.Max, strings.Join(b, " "))
+	}
+	tw.Flush()
+}
+
+// writeDriverErrors counts the storms apart — the storm spec provokes
+// one on purpose — and lists the first other errors.
+func (res Results) writeDriverErrors(w io.Writer) {
+	var other []error
+	storms := 0
+	for _, e := range res.DriverErrors {
+		if errors.Is(e, clx.ErrInterruptStorm) {
+			storms++
+			continue
+		}
+		other = append(other, e)
+	}
+	if storms > 0 {
+		fmt.Fprintf(w, "\nInterrupt storms detected and stopped: %d (the storm spec provokes one)\n", storms)
+	}
+	if len(other) == 0 && res.LostEvents == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nThe target reported %d errors outside any call and lost %d kernel events:\n", len(other), res.LostEvents)
+	for i, e := range other {
+		if i == 5 {
+			fmt.Fprintf(w, "  … and %d more\n", len(other)-5)
+			break
+		}
+		fmt.Fprintf(w, "  %v\n", e)
+	}
+}
