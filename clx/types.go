@@ -15,15 +15,7 @@ const (
 )
 
 // String returns "low" or "high".
-func (l Level) String() string {
-	switch l {
-	case Low:
-		return "low"
-	case High:
-		return "high"
-	}
-	return "Level(" + strconv.Itoa(int(l)) + ")"
-}
+func (l Level) String() string { return enumName(l, "Level", "low", "high") }
 
 // Pull is the bias applied to a pin that nothing drives. The zero value
 // leaves the controller's default in place.
@@ -38,19 +30,7 @@ const (
 )
 
 // String returns the pull's name.
-func (p Pull) String() string {
-	switch p {
-	case PullDefault:
-		return "default"
-	case PullNone:
-		return "none"
-	case PullUp:
-		return "up"
-	case PullDown:
-		return "down"
-	}
-	return "Pull(" + strconv.Itoa(int(p)) + ")"
-}
+func (p Pull) String() string { return enumName(p, "Pull", "default", "none", "up", "down") }
 
 // Drive is the output stage of an output pin. The zero value leaves the
 // controller's default (push-pull on most controllers).
@@ -65,19 +45,7 @@ const (
 )
 
 // String returns the drive's name.
-func (d Drive) String() string {
-	switch d {
-	case DriveDefault:
-		return "default"
-	case DrivePushPull:
-		return "push-pull"
-	case DriveOpenDrain:
-		return "open-drain"
-	case DriveOpenSource:
-		return "open-source"
-	}
-	return "Drive(" + strconv.Itoa(int(d)) + ")"
-}
+func (d Drive) String() string { return enumName(d, "Drive", "default", "push-pull", "open-drain", "open-source") }
 
 // Direction is the direction of an I/O connection. The zero value is Input.
 type Direction uint8
@@ -89,15 +57,7 @@ const (
 )
 
 // String returns "input" or "output".
-func (d Direction) String() string {
-	switch d {
-	case Input:
-		return "input"
-	case Output:
-		return "output"
-	}
-	return "Direction(" + strconv.Itoa(int(d)) + ")"
-}
+func (d Direction) String() string { return enumName(d, "Direction", "input", "output") }
 
 // Restriction limits how an I/O resource may be used, as declared by the
 // resource. The zero value is RestrictNone.
@@ -118,19 +78,7 @@ const (
 )
 
 // String returns the restriction's name.
-func (r Restriction) String() string {
-	switch r {
-	case RestrictNone:
-		return "none"
-	case RestrictInput:
-		return "input-only"
-	case RestrictOutput:
-		return "output-only"
-	case RestrictNoneAndPreserve:
-		return "none-and-preserve"
-	}
-	return "Restriction(" + strconv.Itoa(int(r)) + ")"
-}
+func (r Restriction) String() string { return enumName(r, "Restriction", "none", "input-only", "output-only", "none-and-preserve") }
 
 // Mode is the trigger mode of an interrupt. The zero value is Edge.
 type Mode uint8
@@ -144,15 +92,7 @@ const (
 )
 
 // String returns "edge" or "level".
-func (m Mode) String() string {
-	switch m {
-	case Edge:
-		return "edge"
-	case LevelSensitive:
-		return "level"
-	}
-	return "Mode(" + strconv.Itoa(int(m)) + ")"
-}
+func (m Mode) String() string { return enumName(m, "Mode", "edge", "level") }
 
 // Polarity selects which level or edge asserts an interrupt. The zero
 // value is ActiveHigh (rising edge in Edge mode).
@@ -166,17 +106,7 @@ const (
 )
 
 // String returns the polarity's name.
-func (p Polarity) String() string {
-	switch p {
-	case ActiveHigh:
-		return "active-high"
-	case ActiveLow:
-		return "active-low"
-	case ActiveBoth:
-		return "active-both"
-	}
-	return "Polarity(" + strconv.Itoa(int(p)) + ")"
-}
+func (p Polarity) String() string { return enumName(p, "Polarity", "active-high", "active-low", "active-both") }
 
 // Asserted returns the level at which p asserts; for ActiveBoth it
 // returns Low (the GpioClx convention for the first emulated interrupt).
@@ -264,4 +194,13 @@ type Event struct {
 	// Level is the level the pin moved to; valid when HasLevel.
 	Level    Level
 	HasLevel bool
+}
+
+// enumName names value v of a vocabulary type from its names, given in
+// value order from zero, or writes Type(v) for a value without one.
+func enumName[T ~uint8](v T, typ string, names ...string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
 }

@@ -163,9 +163,7 @@ func (c *Controller) Start(ctx context.Context, irq clx.PrimaryInterrupt) error 
 // Stop implements clx.Controller: interrupt requests are released.
 func (c *Controller) Stop(ctx context.Context) error {
 	c.mu.Lock()
-	for off, in := range c.intr {
-		c.releaseLocked(off, in)
-	}
+	c.releaseInterruptsLocked()
 	c.irq = nil
 	c.suspended = false
 	c.mu.Unlock()
@@ -176,9 +174,7 @@ func (c *Controller) Stop(ctx context.Context) error {
 // closed; it waits (bounded by ctx) for event goroutines to end.
 func (c *Controller) Release(ctx context.Context) error {
 	c.mu.Lock()
-	for off, in := range c.intr {
-		c.releaseLocked(off, in)
-	}
+	c.releaseInterruptsLocked()
 	for _, r := range uniqueRequests(c.io) {
 		r.lines.Close()
 	}

@@ -128,6 +128,13 @@ func (c *Controller) DisableInterrupt(ctx context.Context, r *clx.InterruptReque
 	return nil
 }
 
+// releaseInterruptsLocked releases every interrupt's line. c.mu held.
+func (c *Controller) releaseInterruptsLocked() {
+	for off, in := range c.intr {
+		c.releaseLocked(off, in)
+	}
+}
+
 func (c *Controller) releaseLocked(off int, in *interrupt) {
 	in.dead.Store(true)
 	delete(c.intr, off)
@@ -164,6 +171,17 @@ func (c *Controller) enabledLocked(op string, bank, pin int) (*interrupt, error)
 	return in, nil
 }
 
+// unlockRaise releases c.mu, then raises bank's primary interrupt if
+// active (and the controller is running). c.mu held.
+func (c *Controller) unlockRaise(bank int, active bool) {
+	raise := active && !c.suspended
+	irq := c.irq
+	c.mu.Unlock()
+	if raise && irq != nil {
+		irq.Raise(bank)
+	}
+}
+
 // MaskInterrupts implements clx.InterruptMasker.
 func (c *Controller) MaskInterrupts(ctx context.Context, bank int, mask uint64) (uint64, error) {
 	c.mu.Lock()
@@ -190,12 +208,7 @@ func (c *Controller) UnmaskInterrupt(ctx context.Context, r *clx.InterruptReques
 		return err
 	}
 	in.refreshLocked()
-	raise := in.latch.unmask() && !c.suspended
-	irq := c.irq
-	c.mu.Unlock()
-	if raise && irq != nil {
-		irq.Raise(r.Bank)
-	}
+	c.unlockRaise(r.Bank, in.latch.unmask())
 	return nil
 }
 
@@ -236,12 +249,7 @@ func (c *Controller) ReconfigureInterrupt(ctx context.Context, r *clx.InterruptR
 		return err
 	}
 	in.req.Mode, in.req.Polarity = r.Mode, r.Polarity
-	raise := in.latch.reconfigure(r.Mode, r.Polarity) && !c.suspended
-	irq := c.irq
-	c.mu.Unlock()
-	if raise && irq != nil {
-		irq.Raise(r.Bank)
-	}
+	c.unlockRaise(r.Bank, in.latch.reconfigure(r.Mode, r.Polarity))
 	return nil
 }
 

@@ -17,7 +17,14 @@ type PadEvent struct {
 }
 
 // DrivePad drives a pad from outside (a harness wire) to l.
-func (c *Controller) DrivePad(pin int, l clx.Level) error {
+func (c *Controller) DrivePad(pin int, l clx.Level) error { return c.setPad(pin, true, l) }
+
+// ReleasePad stops driving a pad from outside; the pin's pull decides its
+// level (floating reads low).
+func (c *Controller) ReleasePad(pin int) error { return c.setPad(pin, false, clx.Low) }
+
+// setPad records what drives a pad from outside and lets the bank see it.
+func (c *Controller) setPad(pin int, driven bool, l clx.Level) error {
 	b, i, err := c.locate(pin)
 	if err != nil {
 		return err
@@ -26,26 +33,11 @@ func (c *Controller) DrivePad(pin int, l clx.Level) error {
 	c.mu.Lock()
 	r := &c.banks[b]
 	bit := uint64(1) << i
-	r.driven |= bit
-	r.pad = r.pad&^bit | uint64(l&1)<<i
-	if r.powered {
-		c.settle(b, i, &p)
+	r.driven &^= bit
+	if driven {
+		r.driven |= bit
+		r.pad = r.pad&^bit | uint64(l&1)<<i
 	}
-	c.unlockFinish(&p)
-	return nil
-}
-
-// ReleasePad stops driving a pad from outside; the pin's pull decides its
-// level (floating reads low).
-func (c *Controller) ReleasePad(pin int) error {
-	b, i, err := c.locate(pin)
-	if err != nil {
-		return err
-	}
-	var p pending
-	c.mu.Lock()
-	r := &c.banks[b]
-	r.driven &^= 1 << i
 	if r.powered {
 		c.settle(b, i, &p)
 	}

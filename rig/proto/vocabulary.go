@@ -22,13 +22,8 @@ func DriveLevel(high bool) Drive {
 
 var driveNames = [...]string{"hi-z", "low", "high"}
 
-// String names the drive.
-func (d Drive) String() string {
-	if int(d) < len(driveNames) {
-		return driveNames[d]
-	}
-	return "Drive(" + strconv.Itoa(int(d)) + ")"
-}
+// String names the value.
+func (d Drive) String() string { return enumName(d, "Drive", driveNames[:]) }
 
 // Pull is a released pin's pull. The zero value is none.
 type Pull uint8
@@ -42,13 +37,8 @@ const (
 
 var pullNames = [...]string{"none", "up", "down"}
 
-// String names the pull.
-func (p Pull) String() string {
-	if int(p) < len(pullNames) {
-		return pullNames[p]
-	}
-	return "Pull(" + strconv.Itoa(int(p)) + ")"
-}
+// String names the value.
+func (p Pull) String() string { return enumName(p, "Pull", pullNames[:]) }
 
 // Edges selects the edges Arm reports and a probe waits for. Zero is no
 // edge (invalid in Arm and Probe).
@@ -68,13 +58,8 @@ func (e Edges) Matches(high bool) bool {
 
 var edgeNames = [...]string{"none", "rising", "falling", "both"}
 
-// String names the edge selection.
-func (e Edges) String() string {
-	if int(e) < len(edgeNames) {
-		return edgeNames[e]
-	}
-	return "Edges(" + strconv.Itoa(int(e)) + ")"
-}
+// String names the value.
+func (e Edges) String() string { return enumName(e, "Edges", edgeNames[:]) }
 
 // Caps are the capability bits of Identify.Caps.
 type Caps uint16
@@ -115,4 +100,13 @@ func (c Caps) String() string {
 		return "none"
 	}
 	return s
+}
+
+// enumName names value v from names, in value order from zero, or
+// writes Type(v) for a value without one.
+func enumName[T ~uint8](v T, typ string, names []string) string {
+	if int(v) < len(names) {
+		return names[v]
+	}
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
 }
