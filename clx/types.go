@@ -45,7 +45,9 @@ const (
 )
 
 // String returns the drive's name.
-func (d Drive) String() string { return enumName(d, "Drive", "default", "push-pull", "open-drain", "open-source") }
+func (d Drive) String() string {
+	return enumName(d, "Drive", "default", "push-pull", "open-drain", "open-source")
+}
 
 // Direction is the direction of an I/O connection. The zero value is Input.
 type Direction uint8
@@ -78,7 +80,9 @@ const (
 )
 
 // String returns the restriction's name.
-func (r Restriction) String() string { return enumName(r, "Restriction", "none", "input-only", "output-only", "none-and-preserve") }
+func (r Restriction) String() string {
+	return enumName(r, "Restriction", "none", "input-only", "output-only", "none-and-preserve")
+}
 
 // Mode is the trigger mode of an interrupt. The zero value is Edge.
 type Mode uint8
@@ -106,7 +110,9 @@ const (
 )
 
 // String returns the polarity's name.
-func (p Polarity) String() string { return enumName(p, "Polarity", "active-high", "active-low", "active-both") }
+func (p Polarity) String() string {
+	return enumName(p, "Polarity", "active-high", "active-low", "active-both")
+}
 
 // Asserted returns the level at which p asserts; for ActiveBoth it
 // returns Low (the GpioClx convention for the first emulated interrupt).

@@ -181,17 +181,13 @@ func (r *Rig) forward(ctx context.Context, one bool) ([][]bool, error) {
 	if one {
 		pull = clx.PullDown
 	}
-	pins := make([]int, len(r.Wires))
-	for i, w := range r.Wires {
-		pins[i] = w.TargetPin
-	}
-	in, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: pins, Pull: pull, Name: "wiring check"})
+	in, err := r.connectAll(ctx, clx.IOConfig{Pull: pull})
 	if err != nil {
-		return nil, fmt.Errorf("wiring check: target lines: %w", err)
+		return nil, err
 	}
 	defer in.Close()
 	reads := make([][]bool, len(r.Wires))
-	buf := make([]byte, (len(pins)+7)/8)
+	buf := make([]byte, (len(r.Wires)+7)/8)
 	for i := range r.Wires {
 		for k, w := range r.Wires {
 			if err := r.Drive(ctx, w.Name, (k == i) == one); err != nil {
@@ -212,6 +208,20 @@ func (r *Rig) forward(ctx context.Context, one bool) ([][]bool, error) {
 	return reads, nil
 }
 
+// connectAll connects every wire's target line, in wire order, as cfg
+// says.
+func (r *Rig) connectAll(ctx context.Context, cfg clx.IOConfig) (*clx.IOConn, error) {
+	cfg.Pins, cfg.Name = make([]int, len(r.Wires)), "wiring check"
+	for i, w := range r.Wires {
+		cfg.Pins[i] = w.TargetPin
+	}
+	c, err := r.Framework.ConnectIO(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("wiring check: target lines: %w", err)
+	}
+	return c, nil
+}
+
 // reverse drives the walking pattern from the target and reads every MCU
 // pin, released with the opposite pull where it has one.
 func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) {
@@ -227,17 +237,13 @@ func (r *Rig) reverse(ctx context.Context, one, canPull bool) ([][]bool, error) 
 			return nil, fmt.Errorf("wiring check: %w", err)
 		}
 	}
-	pins := make([]int, len(r.Wires))
-	for i, w := range r.Wires {
-		pins[i] = w.TargetPin
-	}
-	out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: pins, Direction: clx.Output, Name: "wiring check"})
+	out, err := r.connectAll(ctx, clx.IOConfig{Direction: clx.Output})
 	if err != nil {
-		return nil, fmt.Errorf("wiring check: target lines: %w", err)
+		return nil, err
 	}
 	defer out.Close()
 	reads := make([][]bool, len(r.Wires))
-	buf := make([]byte, (len(pins)+7)/8)
+	buf := make([]byte, (len(r.Wires)+7)/8)
 	for i := range r.Wires {
 		for k := range buf {
 			buf[k] = 0

@@ -72,9 +72,7 @@ func (res Results) writeWiring(w io.Writer) {
 	if len(res.Wiring) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nWiring\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  wire\tMCU pin\ttarget line\tresult\tdiagnosis")
+	tw := table(w, "Wiring", "wire\tMCU pin\ttarget line\tresult\tdiagnosis")
 	for _, r := range res.Wiring {
 		verdict, diag := "ok", ""
 		if !r.OK {
@@ -94,9 +92,7 @@ func (res Results) writeLatency(w io.Writer) {
 	if len(res.Latency) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nLatency (stimulus edge to ack edge, both on the MCU's clock)\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  pair\tn\ttimeouts\tmin\tp50\tp90\tp99\tmax\tbudgets")
+	tw := table(w, "Latency (stimulus edge to ack edge, both on the MCU's clock)", "pair\tn\ttimeouts\tmin\tp50\tp90\tp99\tmax\tbudgets")
 	for _, l := range res.Latency {
 		var b []string
 		for _, k := range budgetOrder {
@@ -107,6 +103,15 @@ func (res Results) writeLatency(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%v\t%v\t%v\t%v\t%v\t%s\n", l.Pair, l.N, l.Timeouts, l.Min, l.P50, l.P90, l.P99, l.Max, strings.Join(b, " "))
 	}
 	tw.Flush()
+}
+
+// table starts a titled, indented table whose columns are tab-separated;
+// Flush it when its rows are written.
+func table(w io.Writer, title, header string) *tabwriter.Writer {
+	fmt.Fprintf(w, "\n%s\n", title)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  "+header)
+	return tw
 }
 
 // writeDriverErrors counts the storms apart — the storm spec provokes

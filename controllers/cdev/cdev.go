@@ -173,8 +173,8 @@ func (c *Controller) Stop(ctx context.Context) error {
 // Release implements clx.Controller: every request and the chip are
 // closed; it waits (bounded by ctx) for event goroutines to end.
 func (c *Controller) Release(ctx context.Context) error {
+	_ = c.Stop(ctx)
 	c.mu.Lock()
-	c.releaseInterruptsLocked()
 	for _, r := range uniqueRequests(c.io) {
 		r.lines.Close()
 	}

@@ -160,12 +160,14 @@ func (c *Controller) closeAsync(off int, l *gpiocdev.Line) {
 	}()
 }
 
-// enabledLocked returns the interrupt of bank's pin, or an error naming
-// the operation. c.mu held.
-func (c *Controller) enabledLocked(op string, bank, pin int) (*interrupt, error) {
+// lockEnabled takes c.mu and returns the interrupt of bank's pin, or
+// releases c.mu and returns an error naming the operation.
+func (c *Controller) lockEnabled(op string, bank, pin int) (*interrupt, error) {
 	off := bank*c.perBank + pin
+	c.mu.Lock()
 	in := c.intr[off]
 	if in == nil {
+		c.mu.Unlock()
 		return nil, fmt.Errorf("cdev: %s line %d: not enabled: %w", op, off, clx.ErrInvalidArgument)
 	}
 	return in, nil
@@ -201,10 +203,8 @@ func (c *Controller) MaskInterrupts(ctx context.Context, bank int, mask uint64) 
 // UnmaskInterrupt implements clx.InterruptUnmasker: a latched edge, or a
 // level still asserted, raises the interrupt again.
 func (c *Controller) UnmaskInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
-	c.mu.Lock()
-	in, err := c.enabledLocked("unmask", r.Bank, r.Pin)
+	in, err := c.lockEnabled("unmask", r.Bank, r.Pin)
 	if err != nil {
-		c.mu.Unlock()
 		return err
 	}
 	in.refreshLocked()
@@ -242,10 +242,8 @@ func (c *Controller) ClearActiveInterrupts(ctx context.Context, bank int, mask u
 // ReconfigureInterrupt implements clx.InterruptReconfigurer (mode and
 // polarity live in the latch; the kernel always reports both edges).
 func (c *Controller) ReconfigureInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
-	c.mu.Lock()
-	in, err := c.enabledLocked("reconfigure", r.Bank, r.Pin)
+	in, err := c.lockEnabled("reconfigure", r.Bank, r.Pin)
 	if err != nil {
-		c.mu.Unlock()
 		return err
 	}
 	in.req.Mode, in.req.Polarity = r.Mode, r.Polarity
@@ -256,12 +254,11 @@ func (c *Controller) ReconfigureInterrupt(ctx context.Context, r *clx.InterruptR
 // InterruptEvent implements clx.EventDescriber: the kernel's monotonic
 // timestamp of the event and the level it moved to.
 func (c *Controller) InterruptEvent(ctx context.Context, bank, pin int) (clx.Event, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	in, err := c.enabledLocked("describe the event of", bank, pin)
+	in, err := c.lockEnabled("describe the event of", bank, pin)
 	if err != nil {
 		return clx.Event{}, err
 	}
+	defer c.mu.Unlock()
 	return in.latch.describe(), nil
 }
 

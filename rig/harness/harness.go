@@ -202,54 +202,37 @@ func (h *Harness) refresh() {
 }
 
 func (h *Harness) mcuChanged(e virtual.PinEvent) {
-	if h.closed.Load() {
-		return
-	}
-	h.mu.Lock()
-	c, ok := h.fromMCU[e.Pin]
-	h.mu.Unlock()
-	if ok {
+	if c, ok := h.conductor(h.fromMCU, e.Pin); ok {
 		h.carryToTarget(c)
 	}
 }
 
 func (h *Harness) targetChanged(e sim.PadEvent) {
-	if h.closed.Load() {
-		return
-	}
-	h.mu.Lock()
-	c, ok := h.fromTarget[e.Pin]
-	h.mu.Unlock()
-	if ok {
+	if c, ok := h.conductor(h.fromTarget, e.Pin); ok {
 		h.carryToMCU(c)
 	}
+}
+
+// conductor looks up the conductor of a pin in one of the maps, while
+// the harness is open.
+func (h *Harness) conductor(by map[int]conductor, pin int) (conductor, bool) {
+	if h.closed.Load() {
+		return conductor{}, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, ok := by[pin]
+	return c, ok
 }
 
 // carryToTarget puts what the MCU end carries on the target pad.
 func (h *Harness) carryToTarget(c conductor) {
 	o := h.mcu.Output(c.mcuPin)
-	var drive bool
-	var level clx.Level
-	switch {
-	case c.fault == fixtures.Open:
-	case c.fault == fixtures.StuckAt0:
-		drive, level = true, clx.Low
-	case c.fault == fixtures.StuckAt1:
-		drive, level = true, clx.High
-	case o.Driven:
-		drive = true
-		if o.Level {
-			level = clx.High
-		}
-	case o.Pull == proto.PullUp:
-		drive, level = true, clx.High // a weak pull, seen as a level
-	case o.Pull == proto.PullDown:
-		drive, level = true, clx.Low
-	}
+	drive, high := carried(c.fault, o.Driven, o.Level, o.Pull == proto.PullUp, o.Pull == proto.PullDown)
 	t, pin := h.target, c.targetPin
 	c.toTarget.send(func() {
 		if drive {
-			_ = t.DrivePad(pin, level)
+			_ = t.DrivePad(pin, clx.Level(boolBit(high)))
 		} else {
 			_ = t.ReleasePad(pin)
 		}
@@ -260,22 +243,33 @@ func (h *Harness) carryToTarget(c conductor) {
 func (h *Harness) carryToMCU(c conductor) {
 	l, out, _ := h.target.Pad(c.targetPin)
 	pull, _ := h.target.PadPull(c.targetPin)
-	var driven, level bool
-	switch {
-	case c.fault == fixtures.Open:
-	case c.fault == fixtures.StuckAt0:
-		driven = true
-	case c.fault == fixtures.StuckAt1:
-		driven, level = true, true
-	case out:
-		driven, level = true, l == clx.High
-	case pull == clx.PullUp:
-		driven, level = true, true
-	case pull == clx.PullDown:
-		driven = true
-	}
+	driven, level := carried(c.fault, out, l == clx.High, pull == clx.PullUp, pull == clx.PullDown)
 	m, pin := h.mcu, c.mcuPin
 	c.toMCU.send(func() { _ = m.SetInput(pin, driven, level) })
+}
+
+// carried is what a conductor brings to its far end — a level, or
+// nothing (floating) — given its fault and what its near end does:
+// drive a level, or pull (a weak pull is seen as a level).
+func carried(fault fixtures.FaultKind, driving, high, pullUp, pullDown bool) (driven, level bool) {
+	switch {
+	case fault == fixtures.Open:
+		return false, false
+	case fault == fixtures.StuckAt0:
+		return true, false
+	case fault == fixtures.StuckAt1:
+		return true, true
+	case driving:
+		return true, high
+	}
+	return pullUp || pullDown, pullUp
+}
+
+func boolBit(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // line carries changes in order after a delay.

@@ -20,10 +20,8 @@ func DriveLevel(high bool) Drive {
 	return DriveLow
 }
 
-var driveNames = [...]string{"hi-z", "low", "high"}
-
 // String names the value.
-func (d Drive) String() string { return enumName(d, "Drive", driveNames[:]) }
+func (d Drive) String() string { return enumName(d, "Drive", "hi-z", "low", "high") }
 
 // Pull is a released pin's pull. The zero value is none.
 type Pull uint8
@@ -35,10 +33,8 @@ const (
 	PullDown Pull = 2
 )
 
-var pullNames = [...]string{"none", "up", "down"}
-
 // String names the value.
-func (p Pull) String() string { return enumName(p, "Pull", pullNames[:]) }
+func (p Pull) String() string { return enumName(p, "Pull", "none", "up", "down") }
 
 // Edges selects the edges Arm reports and a probe waits for. Zero is no
 // edge (invalid in Arm and Probe).
@@ -56,10 +52,8 @@ func (e Edges) Matches(high bool) bool {
 	return e == EdgeBoth || e == EdgeRising && high || e == EdgeFalling && !high
 }
 
-var edgeNames = [...]string{"none", "rising", "falling", "both"}
-
 // String names the value.
-func (e Edges) String() string { return enumName(e, "Edges", edgeNames[:]) }
+func (e Edges) String() string { return enumName(e, "Edges", "none", "rising", "falling", "both") }
 
 // Caps are the capability bits of Identify.Caps.
 type Caps uint16
@@ -104,7 +98,7 @@ func (c Caps) String() string {
 
 // enumName names value v from names, in value order from zero, or
 // writes Type(v) for a value without one.
-func enumName[T ~uint8](v T, typ string, names []string) string {
+func enumName[T ~uint8](v T, typ string, names ...string) string {
 	if int(v) < len(names) {
 		return names[v]
 	}
