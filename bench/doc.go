@@ -6,4 +6,7 @@
 // people can look at (report.html), machines can read (latency.json,
 // documented in README.md) and benchstat can compare. Compare gates CI on
 // regressions between two runs.
+//
+// Loop (probe.go) is the one probe loop and Distribution (stats.go) the one
+// percentile engine: the latency specs and `gpiohil mcu ping` use them too.
 package bench

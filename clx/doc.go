@@ -12,7 +12,8 @@
 //
 // # Writing a controller driver
 //
-// Implement Controller (Prepare, Info, Start, Stop, Release). Info is read
+// Implement Controller (Prepare, Info, Start, Stop, Release). Start
+// receives the primary interrupt; Stop disables every interrupt. Info is read
 // once: TotalPins in banks of PinsPerBank (1..64; only the last bank may be
 // short; controller-relative pin p is bank p/PinsPerBank, index
 // p%PinsPerBank), and Flags. Every other capability is an optional
@@ -34,7 +35,14 @@
 //	reconfigure        InterruptReconfigurer                        required by EmulateActiveBoth, EmulateDebounce
 //	pre-process        PreProcessor                                 optional
 //	bank power         BankContextSaver, BankContextRestorer        both required
+//	suspend            Suspender (Suspend, Resume)                  Framework.Suspend/Resume; ErrNotSupported without
 //	vendor function    SpecificFunctioner                           optional, opaque bytes
+//
+// Each complete group is also a composed interface — IOController,
+// MaskIOController, InterruptController, BankPowerController,
+// SuspendController — so a driver can have the compiler check it:
+//
+//	var _ clx.InterruptController = (*Controller)(nil)
 //
 // Flags and what the framework does with them:
 //

@@ -3,12 +3,14 @@
 // outside, through the wires — the companion MCU drives and times, the
 // target's clx answers through a responder.
 //
-// The tree is importable: `gpiohil check` runs it in-process, and
-// `go test ./specs` runs the same tree. Configure (or, under go test, the
-// GPIOHIL_FIXTURE environment variable) selects the fixture before the tree
-// is built; the default is the embedded sim fixture. Every spec is
+// The tree is importable: `gpiohil check` runs it in-process with Run,
+// which opens the rig, runs every spec and returns Results (their
+// WriteSummary prints the wiring table and latency summary); `go test
+// ./specs` runs the same tree on the fixture GPIOHIL_FIXTURE names, the
+// embedded sim fixture by default. Specs act on the rig through its
+// wire-level operations, by wire and pair name. Every spec is
 // labelled by area (bring-up, io, interrupts, masking, emulation, storms,
 // stress, latency) and by the capability it needs (cap:pulls, cap:hi-z,
-// cap:debounce, cap:two-pairs); a spec the rig cannot support is skipped
+// cap:debounce, cap:two-pairs, cap:fast-sense); a spec the rig cannot support is skipped
 // with the reason.
 package specs

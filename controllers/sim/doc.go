@@ -14,4 +14,9 @@
 // native or emulated, debounce in hardware or emulated, auto-clear on
 // read, pin-table or mask I/O, and memory-mapped or bus-attached (with a
 // per-access delay modelling an I2C expander).
+//
+// Files: config.go (Config and New), model.go (the registers and how pad
+// changes become input levels, status and the primary interrupt),
+// pads.go (the pads a harness drives and observes), controller.go (the
+// clx contract: every capability group, suspend and bank power included).
 package sim

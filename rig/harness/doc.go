@@ -2,5 +2,9 @@
 // and a simulated controller's pads: each wire carries what one side puts
 // on it (a driven level, or a pull) to the other, after a propagation
 // delay, and can be faulted — open, stuck at 0 or 1, or swapped with
-// another wire — for bring-up specs.
+// another wire (fixtures.FaultKind) — for bring-up specs.
+//
+// GPIOSim does the same between a virtual MCU and the lines of a kernel
+// gpio-sim chip (the QEMU tier): an MCU pin becomes the line's simulated
+// pull, and what the target drives is sensed by polling the line.
 package harness

@@ -11,4 +11,9 @@
 // liveness rule: it never reads without a timeout, pings when the line is
 // idle, and declares the link lost (ErrDisconnected) when no frame has
 // arrived for Options.LinkTimeout — every waiting call then returns at once.
+//
+// Files: client.go (opening and the handshake), transport.go (reader,
+// watchdog, routing of answers and reports, retransmission), commands.go
+// (the typed commands), subscribe.go (edge subscriptions), usb.go (USB
+// identities and port discovery), clock.go (clock alignment).
 package mcu
