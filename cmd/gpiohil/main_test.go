@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
 // The commands as a user runs them: serve a virtual MCU, read its path
@@ -49,7 +51,7 @@ func TestMCUCommands(t *testing.T) {
 	if code := run(ctx, []string{"mcu", "info", "--port", path}, &out, &errOut); code != exitOK {
 		t.Fatalf("info: exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"board      bench-pico", "protocol   1", "tick rate  1000000000 Hz", "pins       23", "probes"} {
+	for _, want := range []string{"board      bench-pico", "protocol   " + strconv.Itoa(proto.Version), "tick rate  1000000000 Hz", "pins       23", "probes"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("info output lacks %q:\n%s", want, out.String())
 		}

@@ -5,7 +5,7 @@ import "github.com/gpiohil/gpiohil/rig/proto"
 // Firmware version reported in Identify.
 const (
 	FwMajor = 0
-	FwMinor = 1
+	FwMinor = 2
 	FwPatch = 0
 )
 
@@ -38,6 +38,7 @@ type probe struct {
 
 type pulse struct {
 	active    bool
+	cmdSeq    uint8
 	pin       uint8
 	level     uint8 // active level
 	on        bool  // currently at the active level
@@ -70,11 +71,16 @@ type Core struct {
 
 	reportSeq uint32
 
-	// the last command and its response, for duplicate detection
-	lastSeq  uint8
-	lastType uint8
-	lastResp [proto.MaxEncoded]byte
-	lastLen  int
+	// The session: none until the host's first Sync. The last command
+	// executed (its whole frame) and the response sent, for duplicate
+	// detection: a command equal to lastCmd is a retransmission.
+	session   uint32
+	lastCmd   [2 + proto.MaxPayload]byte // type, sequence, payload
+	lastCmdN  int
+	lastResp  [proto.MaxEncoded]byte
+	lastLen   int
+	cur       proto.Frame // the command being executed
+	storeResp bool        // cur is remembered: remember its response too
 }
 
 // New returns a core driving hal. It installs the edge handler and puts
@@ -93,7 +99,7 @@ func New(hal HAL, cfg Config) *Core {
 	}
 	c.id.SetName(cfg.Name)
 	hal.SetEdgeHandler(c.onEdge)
-	c.reset()
+	c.reset(false)
 	return c
 }
 
@@ -115,7 +121,20 @@ func (c *Core) onEdge(pin int, level bool, tick uint64) {
 	c.ring.Push(Event{Tick: tick, Pin: uint8(pin), Level: l})
 }
 
-func (c *Core) reset() {
+// reset puts every pin in the safe state (hi-z, no pull), disarms every
+// capture and ends every probe and pulse train; with report, each one
+// ended is reported as cancelled.
+func (c *Core) reset(report bool) {
+	for i := range c.probes {
+		if c.probes[i].active && report {
+			c.finishProbe(&c.probes[i], proto.ProbeCancelled, 0)
+		}
+	}
+	for i := range c.pulses {
+		if c.pulses[i].active && report {
+			c.endPulse(&c.pulses[i], proto.PulseCancelled, c.hal.Ticks())
+		}
+	}
 	for p := 0; p < int(c.id.Pins); p++ {
 		c.hal.ArmEdges(p, false)
 		c.hal.SetPin(p, proto.DriveHiZ, proto.PullNone)
@@ -144,19 +163,37 @@ func (c *Core) Poll() uint64 {
 			break
 		}
 		for _, b := range c.rx[:n] {
-			if f, r := c.dec.Push(b); r == proto.Complete {
+			switch f, r := c.dec.Push(b); r {
+			case proto.Complete:
 				c.command(f)
+			case proto.BadVersion:
+				// A host of another version learns ours from the Nak's
+				// version byte.
+				if proto.IsCommand(f.Type) {
+					m := proto.Nak{Code: proto.NakVersion}
+					c.send(proto.TypeNak, f.Seq, m.Append(c.pay[:0]))
+				}
 			}
 		}
 	}
+	c.drainEdges()
+	next := c.timers(c.hal.Ticks())
+	// Timers drive pins (pulse trains, probes): edges they caused on
+	// armed pins are reported in this step, not held until the next wake.
+	c.drainEdges()
+	return next
+}
+
+// drainEdges turns every captured edge queued so far into reports and
+// probe results.
+func (c *Core) drainEdges() {
 	for {
 		e, ok := c.ring.Pop()
 		if !ok {
-			break
+			return
 		}
 		c.edge(e)
 	}
-	return c.timers(c.hal.Ticks())
 }
 
 // edge handles one captured edge.
@@ -173,9 +210,8 @@ func (c *Core) edge(e Event) {
 		}
 	}
 	if c.userArmed&(1<<e.Pin) != 0 && c.userEdges[e.Pin].Matches(e.Level != 0) {
-		c.reportSeq++
-		m := proto.Edge{Seq: c.reportSeq, Tick: e.Tick, Pin: e.Pin, Level: e.Level, Overflows: c.ring.Overflows()}
-		c.send(proto.TypeEdge, uint8(c.reportSeq), m.Append(c.pay[:0]))
+		m := proto.Edge{Seq: c.nextReport(), Tick: e.Tick, Pin: e.Pin, Level: e.Level, Overflows: c.ring.Overflows()}
+		c.send(proto.TypeEdge, uint8(m.Seq), m.Append(c.pay[:0]))
 	}
 }
 
@@ -201,13 +237,7 @@ func (c *Core) timers(now uint64) uint64 {
 		}
 		if deadline := p.t0 + p.timeout; now >= deadline {
 			// Edges captured before the deadline may still be queued.
-			for {
-				e, ok := c.ring.Pop()
-				if !ok {
-					break
-				}
-				c.edge(e)
-			}
+			c.drainEdges()
 			if p.active {
 				c.finishProbe(p, proto.ProbeTimeout, 0)
 			}
@@ -225,10 +255,7 @@ func (c *Core) timers(now uint64) uint64 {
 				q.on = false
 				q.remaining--
 				if q.remaining == 0 {
-					q.active = false
-					c.reportSeq++
-					m := proto.PulseDone{Seq: c.reportSeq, Pin: q.pin, Tick: now}
-					c.send(proto.TypePulseDone, uint8(c.reportSeq), m.Append(c.pay[:0]))
+					c.endPulse(q, proto.PulseFinished, now)
 				} else {
 					q.next = q.start + q.period
 					if gap := now + q.period - q.width; q.next < gap {
@@ -251,6 +278,19 @@ func (c *Core) timers(now uint64) uint64 {
 
 func drive(level uint8) proto.Drive { return proto.DriveLevel(level != 0) }
 
+// endPulse ends a train and reports it, finished or cancelled.
+func (c *Core) endPulse(q *pulse, status uint8, now uint64) {
+	q.active = false
+	m := proto.PulseDone{Seq: c.nextReport(), CmdSeq: q.cmdSeq, Pin: q.pin, Status: status, Tick: now}
+	c.send(proto.TypePulseDone, uint8(m.Seq), m.Append(c.pay[:0]))
+}
+
+// nextReport returns the next report sequence number.
+func (c *Core) nextReport() uint32 {
+	c.reportSeq++
+	return c.reportSeq
+}
+
 func (c *Core) startProbe(p *probe, now uint64) {
 	p.started = true
 	if c.sched != nil && p.at != 0 && p.at > now {
@@ -268,9 +308,8 @@ func (c *Core) finishProbe(p *probe, status uint8, t1 uint64) {
 	if c.probeArmed[p.ack] == 0 && c.userArmed&(1<<p.ack) == 0 {
 		c.hal.ArmEdges(int(p.ack), false)
 	}
-	c.reportSeq++
-	m := proto.ProbeResult{Seq: c.reportSeq, CmdSeq: p.cmdSeq, Status: status, T0: p.t0, T1: t1}
-	c.send(proto.TypeProbeResult, uint8(c.reportSeq), m.Append(c.pay[:0]))
+	m := proto.ProbeResult{Seq: c.nextReport(), CmdSeq: p.cmdSeq, Status: status, T0: p.t0, T1: t1}
+	c.send(proto.TypeProbeResult, uint8(m.Seq), m.Append(c.pay[:0]))
 }
 
 // send frames and writes a message.
@@ -278,18 +317,47 @@ func (c *Core) send(typ, seq uint8, payload []byte) {
 	c.hal.WriteSerial(proto.AppendFrame(c.tx[:0], typ, seq, payload))
 }
 
-// respond sends a response and remembers it for duplicate commands.
-func (c *Core) respond(cmdType, seq, typ uint8, payload []byte) {
-	wire := proto.AppendFrame(c.lastResp[:0], typ, seq, payload)
-	c.lastSeq, c.lastType, c.lastLen = seq, cmdType, len(wire)
+// respond sends the response to the command being executed and, when
+// that command was remembered, remembers the response with it.
+func (c *Core) respond(typ uint8, payload []byte) {
+	wire := proto.AppendFrame(c.tx[:0], typ, c.cur.Seq, payload)
+	if c.storeResp {
+		c.lastLen, c.storeResp = copy(c.lastResp[:], wire), false
+	}
 	c.hal.WriteSerial(wire)
 }
 
-func (c *Core) ack(f proto.Frame) { c.respond(f.Type, f.Seq, proto.TypeAck, nil) }
+func (c *Core) ack() { c.respond(proto.TypeAck, nil) }
 
-func (c *Core) nak(f proto.Frame, code uint8) {
+func (c *Core) nak(code uint8) {
 	m := proto.Nak{Code: code}
-	c.respond(f.Type, f.Seq, proto.TypeNak, m.Append(c.pay[:0]))
+	c.respond(proto.TypeNak, m.Append(c.pay[:0]))
+}
+
+// remember records the whole command being executed (unless it is a
+// heartbeat) so that a retransmission of it is answered, not executed.
+func (c *Core) remember(f proto.Frame) {
+	c.storeResp = f.Seq != 0
+	if !c.storeResp {
+		return
+	}
+	c.lastCmd[0], c.lastCmd[1] = f.Type, f.Seq
+	c.lastCmdN = 2 + copy(c.lastCmd[2:], f.Payload)
+	c.lastLen = 0
+}
+
+// duplicate reports whether f repeats the last command executed: the
+// same type, sequence number and payload.
+func (c *Core) duplicate(f proto.Frame) bool {
+	if f.Seq == 0 || c.lastLen == 0 || c.lastCmdN != 2+len(f.Payload) || c.lastCmd[0] != f.Type || c.lastCmd[1] != f.Seq {
+		return false
+	}
+	for i, b := range f.Payload {
+		if c.lastCmd[2+i] != b {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Core) pinOK(p uint8) bool { return int(p) < int(c.id.Pins) }
@@ -300,45 +368,99 @@ func (c *Core) command(f proto.Frame) {
 	if !proto.IsCommand(f.Type) {
 		return // responses and reports are the host's to send, not ours
 	}
-	if f.Seq != 0 && f.Seq == c.lastSeq && f.Type == c.lastType && c.lastLen > 0 {
+	if c.duplicate(f) {
 		c.hal.WriteSerial(c.lastResp[:c.lastLen])
 		return
 	}
+	c.cur = f
+	c.remember(f)
+	want, known := payloadLen(f.Type)
+	switch {
+	case !known:
+		c.nak(proto.NakUnknown)
+	case f.Type == proto.TypeSync:
+		c.sync(f)
+	case c.session == 0:
+		c.nak(proto.NakNoSession)
+	case len(f.Payload) != want:
+		c.nak(proto.NakBadLength)
+	default:
+		c.execute(f)
+	}
+}
+
+// sync starts a session: everything of the previous one ends without
+// reports, the duplicate memory is cleared, and the report sequence
+// restarts (the next report is 1).
+func (c *Core) sync(f proto.Frame) {
+	var m proto.Sync
+	switch {
+	case !m.Decode(f.Payload):
+		c.nak(proto.NakBadLength)
+		return
+	case m.Session == 0:
+		c.nak(proto.NakBadArgument)
+		return
+	}
+	c.reset(false)
+	c.session, c.reportSeq = m.Session, 0
+	c.lastCmdN, c.lastLen, c.storeResp = 0, 0, false // a new session remembers nothing
+	c.respond(proto.TypeSynced, m.Append(c.pay[:0]))
+}
+
+// payloadLen is the exact payload length of a command type, when it has
+// one (Identify, ReadPins, ReadClock and Reset carry none).
+func payloadLen(typ uint8) (int, bool) {
+	switch typ {
+	case proto.TypeIdentify, proto.TypeReadPins, proto.TypeReadClock, proto.TypeReset:
+		return 0, true
+	case proto.TypePing, proto.TypeSync:
+		return 4, true
+	case proto.TypeSetPin:
+		return 3, true
+	case proto.TypePulse:
+		return 12, true
+	case proto.TypeArm, proto.TypeDisarm:
+		return 9, true
+	case proto.TypeProbe:
+		return 16, true
+	}
+	return 0, false
+}
+
+// execute runs a command of the session whose length is right.
+func (c *Core) execute(f proto.Frame) {
 	switch f.Type {
 	case proto.TypeIdentify:
-		if len(f.Payload) != 0 {
-			c.nak(f, proto.NakBadLength)
-			return
-		}
-		c.respond(f.Type, f.Seq, proto.TypeIdentifyResp, c.id.Append(c.pay[:0]))
+		c.respond(proto.TypeIdentifyResp, c.id.Append(c.pay[:0]))
 	case proto.TypePing:
 		var m proto.Ping
 		if !m.Decode(f.Payload) {
-			c.nak(f, proto.NakBadLength)
+			c.nak(proto.NakBadLength)
 			return
 		}
 		r := proto.Pong{Token: m.Token, Tick: c.hal.Ticks()}
-		c.respond(f.Type, f.Seq, proto.TypePong, r.Append(c.pay[:0]))
+		c.respond(proto.TypePong, r.Append(c.pay[:0]))
 	case proto.TypeReadClock:
 		r := proto.Clock{Tick: c.hal.Ticks()}
-		c.respond(f.Type, f.Seq, proto.TypeClock, r.Append(c.pay[:0]))
+		c.respond(proto.TypeClock, r.Append(c.pay[:0]))
 	case proto.TypeSetPin:
 		var m proto.SetPin
 		switch {
 		case !m.Decode(f.Payload):
-			c.nak(f, proto.NakBadLength)
+			c.nak(proto.NakBadLength)
 		case !c.pinOK(m.Pin):
-			c.nak(f, proto.NakBadPin)
+			c.nak(proto.NakBadPin)
 		case m.Drive > proto.DriveHigh || m.Pull > proto.PullDown:
-			c.nak(f, proto.NakBadArgument)
-		case m.Drive == proto.DriveHiZ && c.id.Caps&proto.CapHiZ == 0,
-			m.Pull == proto.PullUp && c.id.Caps&proto.CapPullUp == 0,
-			m.Pull == proto.PullDown && c.id.Caps&proto.CapPullDown == 0:
-			c.nak(f, proto.NakNotSupported)
+			c.nak(proto.NakBadArgument)
+		case m.Drive == proto.DriveHiZ && !c.id.Caps.Has(proto.CapHiZ),
+			m.Pull == proto.PullUp && !c.id.Caps.Has(proto.CapPullUp),
+			m.Pull == proto.PullDown && !c.id.Caps.Has(proto.CapPullDown):
+			c.nak(proto.NakNotSupported)
 		default:
-			c.cancelPulses(m.Pin)
+			c.cancelOn(m.Pin)
 			c.hal.SetPin(int(m.Pin), m.Drive, m.Pull)
-			c.ack(f)
+			c.ack()
 		}
 	case proto.TypeReadPins:
 		var levels uint64
@@ -348,16 +470,16 @@ func (c *Core) command(f proto.Frame) {
 			}
 		}
 		r := proto.Pins{Levels: levels}
-		c.respond(f.Type, f.Seq, proto.TypePins, r.Append(c.pay[:0]))
+		c.respond(proto.TypePins, r.Append(c.pay[:0]))
 	case proto.TypeArm, proto.TypeDisarm:
 		var m proto.Arm
 		switch {
 		case !m.Decode(f.Payload):
-			c.nak(f, proto.NakBadLength)
+			c.nak(proto.NakBadLength)
 		case c.id.Pins < 64 && m.Mask>>c.id.Pins != 0:
-			c.nak(f, proto.NakBadPin)
+			c.nak(proto.NakBadPin)
 		case f.Type == proto.TypeArm && (m.Edges < proto.EdgeRising || m.Edges > proto.EdgeBoth):
-			c.nak(f, proto.NakBadArgument)
+			c.nak(proto.NakBadArgument)
 		default:
 			for p := 0; p < int(c.id.Pins); p++ {
 				if m.Mask&(1<<p) == 0 {
@@ -374,47 +496,49 @@ func (c *Core) command(f proto.Frame) {
 					}
 				}
 			}
-			c.ack(f)
+			c.ack()
 		}
 	case proto.TypePulse:
 		var m proto.Pulse
 		switch {
 		case !m.Decode(f.Payload):
-			c.nak(f, proto.NakBadLength)
+			c.nak(proto.NakBadLength)
 		case !c.pinOK(m.Pin):
-			c.nak(f, proto.NakBadPin)
+			c.nak(proto.NakBadPin)
 		case m.Width == 0 || m.Count == 0 || m.Active > 1 || (m.Period != 0 && m.Period <= m.Width):
-			c.nak(f, proto.NakBadArgument)
+			c.nak(proto.NakBadArgument)
 		default:
-			c.cancelPulses(m.Pin)
 			slot := -1
 			for i := range c.pulses {
-				if !c.pulses[i].active {
+				if q := &c.pulses[i]; !q.active || q.pin == m.Pin { // the pin's own train is replaced
 					slot = i
 					break
 				}
 			}
 			if slot < 0 {
-				c.nak(f, proto.NakBusy)
+				c.nak(proto.NakBusy)
 				return
 			}
+			c.cancelOn(m.Pin)
 			period := uint64(m.Period)
 			if period == 0 {
 				period = 2 * uint64(m.Width)
 			}
-			c.pulses[slot] = pulse{active: true, pin: m.Pin, level: m.Active, width: uint64(m.Width), period: period,
+			c.pulses[slot] = pulse{active: true, cmdSeq: f.Seq, pin: m.Pin, level: m.Active, width: uint64(m.Width), period: period,
 				remaining: m.Count, next: c.hal.Ticks()}
-			c.ack(f)
+			c.ack()
 		}
 	case proto.TypeProbe:
 		var m proto.Probe
 		switch {
 		case !m.Decode(f.Payload):
-			c.nak(f, proto.NakBadLength)
+			c.nak(proto.NakBadLength)
 		case !c.pinOK(m.Stim) || !c.pinOK(m.Ack):
-			c.nak(f, proto.NakBadPin)
+			c.nak(proto.NakBadPin)
 		case m.StimLevel > 1 || m.AckEdge < proto.EdgeRising || m.AckEdge > proto.EdgeBoth || m.Timeout == 0 || m.Stim == m.Ack:
-			c.nak(f, proto.NakBadArgument)
+			c.nak(proto.NakBadArgument)
+		case m.At > c.hal.Ticks() && c.sched == nil:
+			c.nak(proto.NakNotSupported) // a future stimulus needs scheduled output
 		default:
 			slot := -1
 			for i := range c.probes {
@@ -424,33 +548,44 @@ func (c *Core) command(f proto.Frame) {
 				}
 			}
 			if slot < 0 {
-				c.nak(f, proto.NakBusy)
+				c.nak(proto.NakBusy)
 				return
 			}
-			c.cancelPulses(m.Stim)
+			c.cancelPulsesOn(m.Stim)
 			c.probes[slot] = probe{active: true, cmdSeq: f.Seq, stim: m.Stim, ack: m.Ack, stimLevel: m.StimLevel,
 				ackEdge: m.AckEdge, at: m.At, timeout: uint64(m.Timeout)}
 			c.probeArmed[m.Ack]++
 			c.hal.ArmEdges(int(m.Ack), true) // before the stimulus: the answer can be fast
-			c.ack(f)
+			c.ack()
 			// Start now rather than on the next Poll, so t0 is as close to
 			// the command as the board allows.
-			if m.At == 0 || m.At <= c.hal.Ticks() || c.sched != nil {
-				c.startProbe(&c.probes[slot], c.hal.Ticks())
-			}
+			c.startProbe(&c.probes[slot], c.hal.Ticks())
 		}
 	case proto.TypeReset:
-		c.reset()
-		c.ack(f)
+		c.reset(true)
+		c.ack()
 	default:
-		c.nak(f, proto.NakUnknown)
+		c.nak(proto.NakUnknown)
 	}
 }
 
-func (c *Core) cancelPulses(pin uint8) {
+// cancelOn ends, reporting them cancelled, the pulse train on pin and
+// the probes that drive or watch it: a new command on a pin replaces
+// whatever ran there.
+func (c *Core) cancelOn(pin uint8) {
+	c.cancelPulsesOn(pin)
+	for i := range c.probes {
+		if p := &c.probes[i]; p.active && (p.stim == pin || p.ack == pin) {
+			c.finishProbe(p, proto.ProbeCancelled, 0)
+		}
+	}
+}
+
+// cancelPulsesOn ends the pulse train on pin, reporting it cancelled.
+func (c *Core) cancelPulsesOn(pin uint8) {
 	for i := range c.pulses {
-		if c.pulses[i].active && c.pulses[i].pin == pin {
-			c.pulses[i].active = false
+		if q := &c.pulses[i]; q.active && q.pin == pin {
+			c.endPulse(q, proto.PulseCancelled, c.hal.Ticks())
 		}
 	}
 }

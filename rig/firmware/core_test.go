@@ -65,9 +65,12 @@ type bench struct {
 	seq  uint8
 }
 
+// newBench returns a core with a session started (Sync 0x5e55).
 func newBench(t testing.TB) *bench {
 	h := &fakeHAL{}
-	return &bench{t: t, hal: h, core: New(h, Config{Name: "fake", Pins: 8, Caps: proto.CapHiZ | proto.CapPullUp | proto.CapPullDown})}
+	b := &bench{t: t, hal: h, core: New(h, Config{Name: "fake", Pins: 8, Caps: proto.CapHiZ | proto.CapPullUp | proto.CapPullDown})}
+	only(t, b.cmd(proto.TypeSync, (&proto.Sync{Session: 0x5e55}).Append(nil)), proto.TypeSynced)
+	return b
 }
 
 // cmd sends a command and polls once; it returns the frames sent back.
@@ -160,6 +163,16 @@ func TestNaks(t *testing.T) {
 		{proto.TypeProbe, (&proto.Probe{Stim: 1, Ack: 9, AckEdge: proto.EdgeRising, Timeout: 5}).Append(nil), proto.NakBadPin},
 		{proto.TypePulse, (&proto.Pulse{Pin: 1, Width: 0, Count: 1}).Append(nil), proto.NakBadArgument},
 		{proto.TypeArm, (&proto.Arm{Mask: 1 << 9, Edges: proto.EdgeBoth}).Append(nil), proto.NakBadPin},
+		{proto.TypeArm, (&proto.Arm{Mask: 1}).Append(nil), proto.NakBadArgument},
+		{proto.TypeReadPins, []byte{0}, proto.NakBadLength},
+		{proto.TypeReadClock, []byte{0}, proto.NakBadLength},
+		{proto.TypeReset, []byte{0}, proto.NakBadLength},
+		{proto.TypeIdentify, []byte{0}, proto.NakBadLength},
+		{proto.TypeProbe, (&proto.Probe{Stim: 1, Ack: 2, AckEdge: proto.EdgeRising}).Append(nil), proto.NakBadArgument},
+		{proto.TypeProbe, (&proto.Probe{Stim: 1, StimLevel: 2, Ack: 2, AckEdge: proto.EdgeRising, Timeout: 5}).Append(nil), proto.NakBadArgument},
+		{proto.TypeProbe, (&proto.Probe{Stim: 1, Ack: 2, AckEdge: proto.EdgeRising, Timeout: 5, At: 1 << 40}).Append(nil), proto.NakNotSupported},
+		{proto.TypePulse, (&proto.Pulse{Pin: 1, Width: 5, Period: 5, Count: 1}).Append(nil), proto.NakBadArgument},
+		{proto.TypePulse, (&proto.Pulse{Pin: 1, Active: 2, Width: 5, Count: 1}).Append(nil), proto.NakBadArgument},
 	} {
 		f := only(t, b.cmd(tc.typ, tc.payload), proto.TypeNak)
 		var n proto.Nak
@@ -170,23 +183,65 @@ func TestNaks(t *testing.T) {
 	// A board without pulls refuses them.
 	h := &fakeHAL{}
 	nb := &bench{t: t, hal: h, core: New(h, Config{Pins: 4})}
+	only(t, nb.cmd(proto.TypeSync, (&proto.Sync{Session: 1}).Append(nil)), proto.TypeSynced)
 	f := only(t, nb.cmd(proto.TypeSetPin, (&proto.SetPin{Pin: 1, Pull: proto.PullUp}).Append(nil)), proto.TypeNak)
 	if f.Payload[0] != proto.NakNotSupported {
 		t.Fatalf("pull on a board without: nak %d", f.Payload[0])
 	}
 }
 
-// A retransmitted command (same sequence and type) gets the same response
-// and is not executed twice.
+// A retransmitted command (same type, sequence and payload) gets the same
+// response and is not executed twice, even with a heartbeat between; the
+// same type and sequence with another payload is a new command.
 func TestDuplicateCommand(t *testing.T) {
 	b := newBench(t)
 	b.seq = 41
 	wire := proto.AppendFrame(nil, proto.TypeSetPin, 42, (&proto.SetPin{Pin: 1, Drive: proto.DriveHigh}).Append(nil))
 	only(t, b.raw(wire), proto.TypeAck)
 	sets := b.hal.sets
+	only(t, b.raw(proto.AppendFrame(nil, proto.TypePing, 0, (&proto.Ping{}).Append(nil))), proto.TypePong)
 	only(t, b.raw(wire), proto.TypeAck)
 	if b.hal.sets != sets {
 		t.Fatal("duplicate executed again")
+	}
+	other := proto.AppendFrame(nil, proto.TypeSetPin, 42, (&proto.SetPin{Pin: 1, Drive: proto.DriveLow}).Append(nil))
+	only(t, b.raw(other), proto.TypeAck)
+	if b.hal.sets != sets+1 || b.hal.drive[1] != proto.DriveLow {
+		t.Fatal("a new payload under the last sequence number was taken for a duplicate")
+	}
+}
+
+// A new session forgets the last command: the same bytes run again, and
+// reports count from 1.
+func TestSyncStartsASession(t *testing.T) {
+	h := &fakeHAL{}
+	b := &bench{t: t, hal: h, core: New(h, Config{Name: "fake", Pins: 8, Caps: proto.CapHiZ})}
+	set := proto.AppendFrame(nil, proto.TypeSetPin, 1, (&proto.SetPin{Pin: 2, Drive: proto.DriveHigh}).Append(nil))
+	f := only(t, b.raw(set), proto.TypeNak)
+	if f.Payload[0] != proto.NakNoSession {
+		t.Fatalf("a command before Sync: nak %d", f.Payload[0])
+	}
+	sync := func(id uint32) {
+		f := only(t, b.raw(proto.AppendFrame(nil, proto.TypeSync, 1, (&proto.Sync{Session: id}).Append(nil))), proto.TypeSynced)
+		var m proto.Sync
+		if !m.Decode(f.Payload) || m.Session != id {
+			t.Fatalf("synced %x, want %x", f.Payload, id)
+		}
+	}
+	sync(7)
+	only(t, b.raw(set), proto.TypeAck)
+	sets := h.sets
+	sync(8)
+	if h.drive[2] != proto.DriveHiZ {
+		t.Fatal("Sync left a pin driven")
+	}
+	only(t, b.raw(set), proto.TypeAck) // the same bytes, a new session: executed
+	if h.sets <= sets || h.drive[2] != proto.DriveHigh {
+		t.Fatal("the first command of a new session was taken for a duplicate of the last session's")
+	}
+	f = only(t, b.raw(proto.AppendFrame(nil, proto.TypeSync, 2, (&proto.Sync{}).Append(nil))), proto.TypeNak)
+	if f.Payload[0] != proto.NakBadArgument {
+		t.Fatalf("session 0: nak %d", f.Payload[0])
 	}
 }
 
@@ -339,5 +394,61 @@ func BenchmarkEdgeReport(b *testing.B) {
 		bn.hal.edge(0, i&1 == 0)
 		bn.core.Poll()
 		bn.hal.tx = bn.hal.tx[:0]
+	}
+}
+
+// The edges a pulse train makes on an armed pin are reported in the step
+// that made them: the last falling edge comes with PulseDone, not on the
+// next wake-up.
+func TestPulseEdgesReportedPromptly(t *testing.T) {
+	b := newBench(t)
+	b.hal.onSet = func(pin int, d proto.Drive) {
+		if d != proto.DriveHiZ {
+			b.hal.edge(pin, d == proto.DriveHigh)
+		}
+	}
+	only(t, b.cmd(proto.TypeSetPin, (&proto.SetPin{Pin: 3, Drive: proto.DriveLow}).Append(nil)), proto.TypeAck)
+	only(t, b.cmd(proto.TypeArm, (&proto.Arm{Mask: 1 << 3, Edges: proto.EdgeBoth}).Append(nil)), proto.TypeAck)
+	frames := b.cmd(proto.TypePulse, (&proto.Pulse{Pin: 3, Active: 1, Width: 10, Count: 1}).Append(nil))
+	if len(frames) != 2 || frames[0].Type != proto.TypeAck || frames[1].Type != proto.TypeEdge {
+		t.Fatalf("pulse start: %+v, want the ack and the rising edge", frames)
+	}
+	b.hal.tick += 10
+	b.core.Poll()
+	frames = b.out()
+	if len(frames) != 2 || frames[0].Type != proto.TypePulseDone || frames[1].Type != proto.TypeEdge {
+		t.Fatalf("pulse end: %+v, want PulseDone and the falling edge in the same step", frames)
+	}
+	var e proto.Edge
+	if !e.Decode(frames[1].Payload) || e.Level != 0 {
+		t.Fatalf("falling edge %+v", e)
+	}
+}
+
+// Whatever a command replaces is reported cancelled, never left waiting:
+// a train by SetPin on its pin, a probe by SetPin on its stimulus, every
+// running thing by Reset.
+func TestCancellationsAreReported(t *testing.T) {
+	b := newBench(t)
+	pulse := (&proto.Pulse{Pin: 4, Active: 1, Width: 100, Count: 5}).Append(nil)
+	only(t, b.cmd(proto.TypePulse, pulse), proto.TypeAck)
+	frames := b.cmd(proto.TypeSetPin, (&proto.SetPin{Pin: 4, Drive: proto.DriveLow}).Append(nil))
+	var pd proto.PulseDone
+	if len(frames) != 2 || frames[0].Type != proto.TypePulseDone || !pd.Decode(frames[0].Payload) ||
+		pd.Status != proto.PulseCancelled || pd.Pin != 4 || frames[1].Type != proto.TypeAck {
+		t.Fatalf("SetPin on a pulsing pin: %+v", frames)
+	}
+	only(t, b.cmd(proto.TypeProbe, (&proto.Probe{Stim: 1, Ack: 2, AckEdge: proto.EdgeRising, Timeout: 1000}).Append(nil)), proto.TypeAck)
+	probeSeq := b.seq
+	frames = b.cmd(proto.TypeSetPin, (&proto.SetPin{Pin: 1, Drive: proto.DriveLow}).Append(nil))
+	var pr proto.ProbeResult
+	if len(frames) != 2 || !pr.Decode(frames[0].Payload) || pr.Status != proto.ProbeCancelled || pr.CmdSeq != probeSeq {
+		t.Fatalf("SetPin on a probe's stimulus: %+v", frames)
+	}
+	only(t, b.cmd(proto.TypePulse, pulse), proto.TypeAck)
+	only(t, b.cmd(proto.TypeProbe, (&proto.Probe{Stim: 5, Ack: 6, AckEdge: proto.EdgeRising, Timeout: 1000}).Append(nil)), proto.TypeAck)
+	frames = b.cmd(proto.TypeReset, nil)
+	if len(frames) != 3 || frames[0].Type != proto.TypeProbeResult || frames[1].Type != proto.TypePulseDone || frames[2].Type != proto.TypeAck {
+		t.Fatalf("Reset with a probe and a train running: %+v", frames)
 	}
 }

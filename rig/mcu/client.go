@@ -2,6 +2,8 @@ package mcu
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,7 +31,7 @@ type Client struct {
 	waitSeq      uint8
 	waitCh       chan frame
 	probeWaiters map[uint8]chan proto.ProbeResult
-	pulseWaiters map[uint8][]chan uint64
+	pulseWaiters map[uint8]chan proto.PulseDone
 	subs         []*Subscription
 	lastReport   uint32
 	haveReport   bool
@@ -60,8 +62,10 @@ type LinkStats struct {
 	MCUOverflows    uint32 // edges the MCU dropped (its capture ring was full)
 }
 
-// Open opens the MCU at path, and identifies it. A board speaking another
-// protocol version fails with ErrVersionMismatch.
+// Open opens the MCU at path, starts a session (Sync with a random
+// session identifier, so that no answer of an earlier session can be
+// taken for one of this) and identifies the board. A board speaking
+// another protocol version fails with ErrVersionMismatch, naming both.
 func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 	opts.defaults()
 	port, err := serial.Open(path, &serial.Mode{BaudRate: opts.Baud})
@@ -74,13 +78,17 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 	}
 	_ = port.ResetInputBuffer()
 	c := &Client{port: port, path: path, opts: opts, waitCh: make(chan frame, 1),
-		probeWaiters: map[uint8]chan proto.ProbeResult{}, pulseWaiters: map[uint8][]chan uint64{},
+		probeWaiters: map[uint8]chan proto.ProbeResult{}, pulseWaiters: map[uint8]chan proto.PulseDone{},
 		dead: make(chan struct{}), done: make(chan struct{})}
 	c.lastRx.Store(time.Now().UnixNano())
 	c.wg.Add(2)
 	go c.reader()
 	go c.watchdog()
-	f, err := c.do(ctx, proto.TypeIdentify, nil, proto.TypeIdentifyResp, nil)
+	err = c.sync(ctx)
+	var f frame
+	if err == nil {
+		f, err = c.do(ctx, proto.TypeIdentify, nil, proto.TypeIdentifyResp, nil)
+	}
 	if err == nil && !c.id.Decode(f.payload) {
 		err = fmt.Errorf("%w: identify answer of %d bytes", ErrProtocol, len(f.payload))
 	}
@@ -92,13 +100,41 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 		bad := c.decStats.BadVersion
 		other := c.decStats.LastVersion
 		c.mu.Unlock()
-		if bad > 0 && !errors.Is(err, ErrVersionMismatch) {
+		var nak *NakError
+		switch {
+		case bad > 0 && !errors.Is(err, ErrVersionMismatch):
 			err = fmt.Errorf("%w: host speaks %d, %s answered in version %d", ErrVersionMismatch, proto.Version, path, other)
+		case errors.As(err, &nak) && nak.Code == proto.NakUnknown:
+			err = fmt.Errorf("%w: %s does not know Sync (protocol 1 firmware?); host speaks %d: %w", ErrVersionMismatch, path, proto.Version, err)
 		}
 		c.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// sync starts a session with a fresh random identifier and checks the
+// MCU echoes it. Report sequence numbers restart with the session.
+func (c *Client) sync(ctx context.Context) error {
+	var b [4]byte
+	for binary.LittleEndian.Uint32(b[:]) == 0 {
+		if _, err := rand.Read(b[:]); err != nil {
+			return fmt.Errorf("mcu: session identifier: %w", err)
+		}
+	}
+	m := proto.Sync{Session: binary.LittleEndian.Uint32(b[:])}
+	c.mu.Lock()
+	c.haveReport = false
+	c.mu.Unlock()
+	f, err := c.do(ctx, proto.TypeSync, m.Append(nil), proto.TypeSynced, nil)
+	if err != nil {
+		return err
+	}
+	var got proto.Sync
+	if !got.Decode(f.payload) || got.Session != m.Session {
+		return fmt.Errorf("%w: Sync answered for session %x, want %x", ErrProtocol, f.payload, m.Session)
+	}
+	return nil
 }
 
 // Identify returns the MCU's answer to the identify handshake.

@@ -206,7 +206,7 @@ func TestVersionMismatch(t *testing.T) {
 	must(t, err)
 	defer master.Close()
 	defer slave.Close()
-	go answerInVersion(master, 2)
+	go answerInVersion(master, 3)
 	_, err = mcu.Open(ctxT(t), slave.Name(), mcu.Options{RTO: 50 * time.Millisecond})
 	if !errors.Is(err, mcu.ErrVersionMismatch) {
 		t.Fatalf("open: %v", err)

@@ -124,11 +124,20 @@ func (c *Client) Pulse(ctx context.Context, s PulseSpec) error {
 	if s.Active {
 		m.Active = 1
 	}
-	done := make(chan uint64, 1)
-	c.mu.Lock()
-	c.pulseWaiters[m.Pin] = append(c.pulseWaiters[m.Pin], done)
-	c.mu.Unlock()
-	if _, err := c.do(ctx, proto.TypePulse, m.Append(nil), proto.TypeAck, nil); err != nil {
+	done := make(chan proto.PulseDone, 1)
+	var seq uint8
+	_, err := c.do(ctx, proto.TypePulse, m.Append(nil), proto.TypeAck, func(s uint8) {
+		seq = s
+		c.mu.Lock()
+		c.pulseWaiters[s] = done
+		c.mu.Unlock()
+	})
+	defer func() {
+		c.mu.Lock()
+		delete(c.pulseWaiters, seq)
+		c.mu.Unlock()
+	}()
+	if err != nil {
 		return err
 	}
 	period := s.Period
@@ -138,7 +147,10 @@ func (c *Client) Pulse(ctx context.Context, s PulseSpec) error {
 	limit := time.NewTimer(time.Duration(s.Count)*period + c.opts.LinkTimeout)
 	defer limit.Stop()
 	select {
-	case <-done:
+	case r := <-done:
+		if r.Status == proto.PulseCancelled {
+			return fmt.Errorf("mcu: pulse on pin %d: %w", s.Pin, ErrCancelled)
+		}
 		return nil
 	case <-limit.C:
 		return &LinkError{Path: c.path, Command: "pulse", Err: ErrTimeout, Reason: "no end-of-train report"}
@@ -208,6 +220,9 @@ func (c *Client) Probe(ctx context.Context, s ProbeSpec) (ProbeResult, error) {
 	defer limit.Stop()
 	select {
 	case r := <-ch:
+		if r.Status == proto.ProbeCancelled {
+			return ProbeResult{}, fmt.Errorf("mcu: probe on pins %d→%d: %w", s.Stim, s.Ack, ErrCancelled)
+		}
 		res := ProbeResult{T0: r.T0, T1: r.T1, TimedOut: r.Status != proto.ProbeOK}
 		if !res.TimedOut {
 			res.Latency = c.Duration(r.T1 - r.T0)

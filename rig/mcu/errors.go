@@ -16,6 +16,9 @@ var (
 	ErrNotFound        = errors.New("mcu: no matching serial port")
 	ErrRefused         = errors.New("mcu: command refused")
 	ErrProtocol        = errors.New("mcu: protocol error")
+	// ErrCancelled: a later command (SetPin, Pulse or Probe on the same
+	// pin, or Reset) ended a pulse train or probe before it finished.
+	ErrCancelled = errors.New("mcu: cancelled by a later command")
 )
 
 // PortError is an error of the serial port, naming the port and the
@@ -75,14 +78,8 @@ func (e *LinkError) Error() string {
 // Unwrap returns ErrDisconnected or ErrTimeout.
 func (e *LinkError) Unwrap() error { return e.Err }
 
-var commandNames = map[byte]string{
-	proto.TypeIdentify: "identify", proto.TypePing: "ping", proto.TypeSetPin: "set-pin",
-	proto.TypeReadPins: "read-pins", proto.TypePulse: "pulse", proto.TypeArm: "arm", proto.TypeDisarm: "disarm",
-	proto.TypeProbe: "probe", proto.TypeReadClock: "read-clock", proto.TypeReset: "reset",
-}
-
 func commandName(t byte) string {
-	if n, ok := commandNames[t]; ok {
+	if n := proto.TypeName(t); n != "" {
 		return n
 	}
 	return "command 0x" + strconv.FormatUint(uint64(t), 16)

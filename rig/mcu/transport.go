@@ -140,10 +140,10 @@ func (c *Client) frame(f frame) {
 		case proto.TypePulseDone:
 			var m proto.PulseDone
 			if m.Decode(f.payload) {
-				for _, ch := range c.pulseWaiters[m.Pin] {
-					ch <- m.Tick
+				if ch, ok := c.pulseWaiters[m.CmdSeq]; ok {
+					delete(c.pulseWaiters, m.CmdSeq)
+					ch <- m
 				}
-				delete(c.pulseWaiters, m.Pin)
 			}
 		}
 	}

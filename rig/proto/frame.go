@@ -1,7 +1,9 @@
 package proto
 
-// Version is the protocol version carried in every frame.
-const Version = 1
+// Version is the protocol version carried in every frame. Version 2 added
+// sessions (Sync), exactly-once duplicate detection keyed by the whole
+// command, cancellation reports, and the version Nak.
+const Version = 2
 
 // MaxPayload is the largest payload a frame carries.
 const MaxPayload = 48
@@ -10,11 +12,12 @@ const MaxPayload = 48
 const (
 	headerLen = 3
 	crcLen    = 2
-	// MaxFrame is the largest frame before COBS encoding.
+	// MaxFrame is the largest frame before COBS encoding: 53 bytes.
 	MaxFrame = headerLen + MaxPayload + crcLen
-	// MaxEncoded is the largest frame on the wire, COBS overhead and
-	// delimiter included.
-	MaxEncoded = MaxFrame + MaxFrame/254 + 2
+	// MaxEncoded is the largest frame on the wire, delimiter included:
+	// COBS adds one code byte per started run of 254 bytes (one here),
+	// then the delimiter — 53 + 1 + 1 = 55 bytes.
+	MaxEncoded = MaxFrame + (MaxFrame+253)/254 + 1
 )
 
 // CRC16 is CRC-16/CCITT-FALSE (polynomial 0x1021, initial 0xFFFF, no
@@ -95,9 +98,9 @@ const (
 	Complete                 // a valid frame ended with this byte
 	BadCOBS                  // the COBS structure was invalid
 	BadCRC                   // the CRC did not match
-	TooLong                  // more than MaxEncoded bytes before a delimiter
+	TooLong                  // more than MaxEncoded−1 bytes before a delimiter, or decoded past MaxFrame
 	TooShort                 // shorter than a header and CRC
-	BadVersion               // a frame of another protocol version
+	BadVersion               // a frame of another protocol version (Frame has its type and sequence)
 )
 
 var resultNames = [...]string{"need-more", "complete", "bad-cobs", "bad-crc", "too-long", "too-short", "bad-version"}
@@ -129,7 +132,7 @@ func (s Stats) Errors() uint32 { return s.BadCOBS + s.BadCRC + s.TooLong + s.Too
 // costs at most one frame, never a hang or an allocation. The zero value
 // is ready to use.
 type Decoder struct {
-	enc      [MaxEncoded]byte
+	enc      [MaxEncoded - 1]byte
 	n        int
 	overflow bool // discarding until the next delimiter
 	raw      [MaxEncoded]byte
@@ -168,6 +171,10 @@ func (d *Decoder) Push(c byte) (f Frame, r Result) {
 		d.Stats.BadCOBS++
 		return f, BadCOBS
 	}
+	if m > MaxFrame {
+		d.Stats.TooLong++
+		return f, TooLong
+	}
 	if m < headerLen+crcLen {
 		d.Stats.TooShort++
 		return f, TooShort
@@ -181,7 +188,7 @@ func (d *Decoder) Push(c byte) (f Frame, r Result) {
 	if body[0] != Version {
 		d.Stats.BadVersion++
 		d.Stats.LastVersion = body[0]
-		return f, BadVersion
+		return Frame{Type: body[1], Seq: body[2]}, BadVersion
 	}
 	d.Stats.Frames++
 	return Frame{Type: body[1], Seq: body[2], Payload: body[headerLen:]}, Complete

@@ -15,6 +15,7 @@ const (
 	TypeProbe     byte = 0x08
 	TypeReadClock byte = 0x09
 	TypeReset     byte = 0x0a
+	TypeSync      byte = 0x0b
 
 	// Responses.
 	TypeAck          byte = 0x40
@@ -22,6 +23,7 @@ const (
 	TypePong         byte = 0x42
 	TypePins         byte = 0x44
 	TypeClock        byte = 0x49
+	TypeSynced       byte = 0x4b
 	TypeNak          byte = 0x5f
 
 	// Reports.
@@ -29,6 +31,18 @@ const (
 	TypeProbeResult byte = 0x61
 	TypePulseDone   byte = 0x62
 )
+
+var typeNames = map[byte]string{
+	TypeIdentify: "identify", TypePing: "ping", TypeSetPin: "set-pin", TypeReadPins: "read-pins", TypePulse: "pulse",
+	TypeArm: "arm", TypeDisarm: "disarm", TypeProbe: "probe", TypeReadClock: "read-clock", TypeReset: "reset",
+	TypeSync: "sync", TypeAck: "ack", TypeIdentifyResp: "identify-resp", TypePong: "pong", TypePins: "pins",
+	TypeClock: "clock", TypeSynced: "synced", TypeNak: "nak", TypeEdge: "edge", TypeProbeResult: "probe-result",
+	TypePulseDone: "pulse-done",
+}
+
+// TypeName names a message type, or returns "" for a type the protocol
+// does not define.
+func TypeName(t byte) string { return typeNames[t] }
 
 // IsCommand reports whether t is a host→MCU command.
 func IsCommand(t byte) bool { return t >= 0x01 && t < 0x40 }
@@ -47,9 +61,12 @@ const (
 	NakBusy         byte = 4 // no free probe or pulse slot
 	NakBadArgument  byte = 5 // an argument out of range
 	NakNotSupported byte = 6 // the MCU lacks the capability
+	NakVersion      byte = 7 // the frame was of another protocol version (the Nak is in the MCU's)
+	NakNoSession    byte = 8 // a command before the first Sync
 )
 
-var nakNames = [...]string{"", "unknown command", "bad length", "bad pin", "busy", "bad argument", "not supported"}
+var nakNames = [...]string{"", "unknown command", "bad length", "bad pin", "busy", "bad argument", "not supported",
+	"protocol version", "no session"}
 
 // NakName names a NAK code.
 func NakName(code byte) string {
@@ -64,6 +81,12 @@ const (
 	ProbeOK        byte = 0
 	ProbeTimeout   byte = 1
 	ProbeCancelled byte = 2
+)
+
+// PulseDone status.
+const (
+	PulseFinished  byte = 0 // every pulse was driven
+	PulseCancelled byte = 1 // SetPin, a new Pulse on the pin, a probe on it, or Reset ended the train
 )
 
 // MaxPins is the most pins the protocol addresses (pin masks are 64-bit).
@@ -94,9 +117,17 @@ type Identify struct {
 	NameLen                   uint8
 }
 
-// SetName stores a board name, truncated to MaxNameLen.
+// SetName stores a board name (UTF-8), truncated to MaxNameLen bytes at
+// a character boundary.
 func (m *Identify) SetName(s string) {
-	m.NameLen = uint8(copy(m.Name[:], s))
+	n := len(s)
+	if n > MaxNameLen {
+		n = MaxNameLen
+		for n > 0 && s[n]&0xc0 == 0x80 { // s[n] continues the character cut
+			n--
+		}
+	}
+	m.NameLen = uint8(copy(m.Name[:], s[:n]))
 }
 
 // BoardName returns the board name.
@@ -348,21 +379,42 @@ func (m *ProbeResult) Decode(p []byte) bool {
 	return true
 }
 
-// PulseDone reports the end of a pulse train.
+// PulseDone reports the end of a pulse train, finished or cancelled;
+// CmdSeq is the sequence number of the Pulse command that started it.
 type PulseDone struct {
-	Seq  uint32
-	Pin  uint8
-	Tick uint64
+	Seq    uint32
+	CmdSeq uint8
+	Pin    uint8
+	Status uint8
+	Tick   uint64
 }
 
 // Append appends the payload.
-func (m *PulseDone) Append(b []byte) []byte { return put64(append(put32(b, m.Seq), m.Pin), m.Tick) }
+func (m *PulseDone) Append(b []byte) []byte {
+	return put64(append(put32(b, m.Seq), m.CmdSeq, m.Pin, m.Status), m.Tick)
+}
 
 // Decode parses the payload.
 func (m *PulseDone) Decode(p []byte) bool {
-	if len(p) != 13 {
+	if len(p) != 15 {
 		return false
 	}
-	m.Seq, m.Pin, m.Tick = get32(p), p[4], get64(p[5:])
+	m.Seq, m.CmdSeq, m.Pin, m.Status, m.Tick = get32(p), p[4], p[5], p[6], get64(p[7:])
+	return true
+}
+
+// Sync starts a session: Session is the host's random, non-zero session
+// identifier; Synced echoes it.
+type Sync struct{ Session uint32 }
+
+// Append appends the payload.
+func (m *Sync) Append(b []byte) []byte { return put32(b, m.Session) }
+
+// Decode parses the payload.
+func (m *Sync) Decode(p []byte) bool {
+	if len(p) != 4 {
+		return false
+	}
+	m.Session = get32(p)
 	return true
 }

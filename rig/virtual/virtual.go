@@ -149,6 +149,13 @@ func (m *MCU) reader() {
 	}
 }
 
+// rxPending reports whether received bytes wait for the core.
+func (m *MCU) rxPending() bool {
+	m.rxMu.Lock()
+	defer m.rxMu.Unlock()
+	return len(m.rx) > 0
+}
+
 func (m *MCU) signal() {
 	select {
 	case m.wake <- struct{}{}:
@@ -156,14 +163,20 @@ func (m *MCU) signal() {
 	}
 }
 
-// loop is the firmware main loop: Poll, then sleep until a byte, an edge
-// or the next scheduled action.
+// loop is the firmware main loop: Poll until no input is left, then sleep
+// until a byte, an edge or the next scheduled action. No wake-up is lost:
+// the reader signals after appending to rx, an edge signals after pushing
+// to the ring, and the wake channel keeps one signal, so anything that
+// arrives after Poll looked finds the signal set when the loop sleeps.
 func (m *MCU) loop(ctx context.Context) {
 	defer close(m.stopped)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		next := m.core.Poll()
+		if m.rxPending() {
+			continue // Poll reads a bounded amount: the rest must not wait for another wake-up
+		}
 		wait := time.Hour
 		if next != 0 {
 			now := m.Ticks()
@@ -282,6 +295,9 @@ func (m *MCU) SetPin(p int, drive proto.Drive, pull proto.Pull) {
 		h(p, lvl, tick)
 	}
 	m.irqMu.Unlock()
+	if fire {
+		m.signal()
+	}
 	if before.Driven != after.Driven || before.Level != after.Level || before.Pull != after.Pull {
 		for _, o := range obs {
 			o(after)
@@ -342,6 +358,33 @@ func (m *MCU) DropOutput(n int) { m.dropOut.Store(int32(n)) }
 func (m *MCU) WriteRaw(p []byte) error {
 	_, err := m.master.Write(p)
 	return err
+}
+
+// Jumper wires two of the MCU's own pins together, as a jumper wire on a
+// board would: what one drives (or pulls) the other reads. Conformance
+// tests use it to see the MCU's edges and probes answered without a
+// target.
+func (m *MCU) Jumper(a, b int) error {
+	if a == b || a < 0 || b < 0 || a >= len(m.pins) || b >= len(m.pins) {
+		return fmt.Errorf("virtual: jumper %d–%d: want two different pins of 0..%d", a, b, len(m.pins)-1)
+	}
+	m.OnDrive(func(e PinEvent) {
+		var other int
+		switch e.Pin {
+		case a:
+			other = b
+		case b:
+			other = a
+		default:
+			return
+		}
+		driven, level := e.Driven, e.Level
+		if !driven && e.Pull != proto.PullNone {
+			driven, level = true, e.Pull == proto.PullUp
+		}
+		_ = m.SetInput(other, driven, level)
+	})
+	return nil
 }
 
 var _ firmware.HAL = (*MCU)(nil)
