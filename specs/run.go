@@ -45,6 +45,7 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 	rc.Verbose = opts.Verbose
 	rc.NoColor = !opts.Color
 	RegisterFailHandler(Fail)
+	buildTree()
 	var rec failRecorder
 	start := time.Now()
 	RunSpecs(&rec, "gpiohil check: "+opts.Fixture.Name, sc, rc)

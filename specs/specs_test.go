@@ -19,5 +19,6 @@ func TestSpecs(t *testing.T) {
 	}
 	Configure(fx)
 	RegisterFailHandler(Fail)
+	buildTree()
 	RunSpecs(t, "gpiohil on "+fx.Name)
 }

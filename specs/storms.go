@@ -11,30 +11,32 @@ import (
 	"github.com/gpiohil/gpiohil/rig"
 )
 
-var _ = Describe("Storms", Label("storms"), func() {
-	It("disables a level nobody claims, and keeps serving other pins", func(ctx SpecContext) {
-		prepare(ctx)
-		p := pair(0)
-		t := Fixture().Timing
-		rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, NoClaim: true, Ack: rig.AckToggle})
-		drive(ctx, p.Stimulus.Name, true)
-		Eventually(ctx, rs.Conn().Failed()).WithTimeout(30 * time.Second).Should(BeClosed())
-		var storm *clx.StormError
-		Expect(errors.As(rs.Conn().Err(), &storm)).To(BeTrue(), "got %v", rs.Conn().Err())
-		Expect(storm.Pin).To(Equal(p.Stimulus.TargetPin))
-		Expect(storm.Count).To(BeNumerically(">", clx.DefaultStormThreshold))
-		AddReportEntry("storm", storm.Error())
-		// The disabled pin no longer answers.
-		drive(ctx, p.Stimulus.Name, false)
-		Expect(collectAcks(ctx, p, 0, t.Quiet, func() { drive(ctx, p.Stimulus.Name, true) })).To(BeEmpty(), "a stormed pin answered")
-		if len(theRig.Pairs) < 2 {
-			Skip("the fixture has one probe pair: the framework's service of other pins is not checked")
-		}
-		q := theRig.Pairs[1]
-		other := respondBoth(ctx, q)
-		for i, l := range []bool{false, true, false} {
-			Expect(probe(ctx, q, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "pair %s edge %d after the storm", q.Name, i)
-		}
-		Expect(other.Deliveries()).To(Equal(3))
-	}, SpecTimeout(specTimeout))
+var _ = node(func() {
+	Describe("Storms", Label("storms"), func() {
+		It("disables a level nobody claims, and keeps serving other pins", func(ctx SpecContext) {
+			prepare(ctx)
+			p := pair(0)
+			t := Fixture().Timing
+			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, NoClaim: true, Ack: rig.AckToggle})
+			drive(ctx, p.Stimulus.Name, true)
+			Eventually(ctx, rs.Conn().Failed()).WithTimeout(30 * time.Second).Should(BeClosed())
+			var storm *clx.StormError
+			Expect(errors.As(rs.Conn().Err(), &storm)).To(BeTrue(), "got %v", rs.Conn().Err())
+			Expect(storm.Pin).To(Equal(p.Stimulus.TargetPin))
+			Expect(storm.Count).To(BeNumerically(">", clx.DefaultStormThreshold))
+			AddReportEntry("storm", storm.Error())
+			// The disabled pin no longer answers.
+			drive(ctx, p.Stimulus.Name, false)
+			Expect(collectAcks(ctx, p, 0, t.Quiet, func() { drive(ctx, p.Stimulus.Name, true) })).To(BeEmpty(), "a stormed pin answered")
+			if len(theRig.Pairs) < 2 {
+				Skip("the fixture has one probe pair: the framework's service of other pins is not checked")
+			}
+			q := theRig.Pairs[1]
+			other := respondBoth(ctx, q)
+			for i, l := range []bool{false, true, false} {
+				Expect(probe(ctx, q, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "pair %s edge %d after the storm", q.Name, i)
+			}
+			Expect(other.Deliveries()).To(Equal(3))
+		}, SpecTimeout(specTimeout))
+	})
 })

@@ -63,38 +63,42 @@ func record(f func(*Results)) {
 	f(&results)
 }
 
-var _ = BeforeSuite(func(ctx SpecContext) {
-	fx := Fixture()
-	record(func(r *Results) { *r = Results{Fixture: fx} })
-	if given != nil {
-		theRig, openErr, given = given, nil, nil
-	} else {
-		theRig, openErr = rig.Open(ctx, fx)
-	}
-	if openErr != nil {
-		return // every spec fails or skips with this error
-	}
-	res, err := theRig.CheckWiring(ctx)
-	if err != nil {
-		openErr = fmt.Errorf("wiring check: %w", err)
-		return
-	}
-	ok := true
-	for _, w := range res {
-		ok = ok && w.OK
-	}
-	record(func(r *Results) { r.Wiring, r.WiringOK = res, ok })
-}, NodeTimeout(2*time.Minute))
-
-var _ = AfterSuite(func() {
-	if theRig != nil {
-		errs, lost := theRig.DriverErrors(), theRig.LostEvents()
-		record(func(r *Results) { r.DriverErrors, r.LostEvents = errs, lost })
-		if err := theRig.Close(); err != nil {
-			fmt.Fprintf(GinkgoWriter, "closing the rig: %v\n", err)
+var _ = node(func() {
+	BeforeSuite(func(ctx SpecContext) {
+		fx := Fixture()
+		record(func(r *Results) { *r = Results{Fixture: fx} })
+		if given != nil {
+			theRig, openErr, given = given, nil, nil
+		} else {
+			theRig, openErr = rig.Open(ctx, fx)
 		}
-		theRig = nil
-	}
+		if openErr != nil {
+			return // every spec fails or skips with this error
+		}
+		res, err := theRig.CheckWiring(ctx)
+		if err != nil {
+			openErr = fmt.Errorf("wiring check: %w", err)
+			return
+		}
+		ok := true
+		for _, w := range res {
+			ok = ok && w.OK
+		}
+		record(func(r *Results) { r.Wiring, r.WiringOK = res, ok })
+	}, NodeTimeout(2*time.Minute))
+})
+
+var _ = node(func() {
+	AfterSuite(func() {
+		if theRig != nil {
+			errs, lost := theRig.DriverErrors(), theRig.LostEvents()
+			record(func(r *Results) { r.DriverErrors, r.LostEvents = errs, lost })
+			if err := theRig.Close(); err != nil {
+				fmt.Fprintf(GinkgoWriter, "closing the rig: %v\n", err)
+			}
+			theRig = nil
+		}
+	})
 })
 
 // theRigOrFail returns the open rig, failing the spec if it could not be
