@@ -255,7 +255,7 @@ func (c *Core) timers(now uint64) uint64 {
 				q.on = false
 				q.remaining--
 				if q.remaining == 0 {
-					c.endPulse(q, proto.PulseFinished, now)
+					c.endPulse(q, proto.PulseFinished, c.hal.Ticks()) // after the last level was driven
 				} else {
 					q.next = q.start + q.period
 					if gap := now + q.period - q.width; q.next < gap {
