@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,6 +67,10 @@ func TestMCUCommands(t *testing.T) {
 			t.Errorf("ping output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// A name longer than the protocol's 16 bytes is refused, not cut.
+	if code := run(ctx, []string{"mcu", "virtual", "--name", "ÄÄÄÄÄÄÄÄÄ"}, io.Discard, &errOut); code != exitUsage {
+		t.Fatalf("a 18-byte name: exit %d", code)
+	}
 	stopVirtual()
 	select {
 	case code := <-done:
@@ -94,5 +100,37 @@ func TestUsageErrors(t *testing.T) {
 		if code := run(context.Background(), args, io.Discard, &errOut); code != exitUsage || !strings.HasPrefix(errOut.String(), "gpiohil: ") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 with a message", args, code, errOut.String())
 		}
+	}
+}
+
+// The conformance suite as a user runs it against a virtual MCU with a
+// jumper, and without one: the specs that need it are skipped, saying so.
+func TestMCUConformance(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	vctx, stopVirtual := context.WithCancel(ctx)
+	defer stopVirtual()
+	pr, pw := io.Pipe()
+	go func() {
+		run(vctx, []string{"mcu", "virtual", "--jumper", "0:1"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	path := strings.TrimSpace(line)
+	junit := filepath.Join(t.TempDir(), "conformance.xml")
+	out, code := gpiohil(t, "mcu", "conformance", "--port", path, "--jumper", "0:1", "--junit-report", junit)
+	if code != exitOK || !strings.Contains(out, "0 Failed") || !strings.Contains(out, "0 Skipped") {
+		t.Fatalf("conformance with a jumper: exit %d\n%s", code, out)
+	}
+	if data, err := os.ReadFile(junit); err != nil || !strings.Contains(string(data), "runs the next command exactly once after") {
+		t.Fatalf("JUnit report: %v", err)
+	}
+	out, code = gpiohil(t, "mcu", "conformance", "--port", path, "--label-filter", "pulses || probes")
+	if code != exitOK || !strings.Contains(out, "skipped: ") || !strings.Contains(out, "--jumper A:B") {
+		t.Fatalf("conformance without a jumper: exit %d\n%s", code, out)
 	}
 }

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gpiohil/gpiohil/bench"
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
+	"github.com/gpiohil/gpiohil/specs/conformance"
 )
 
 func newMCUCmd() *cobra.Command {
@@ -23,7 +26,7 @@ A real rig uses an RP2040 Pico running rig/firmware/pico; without hardware,
 Select a board with --port PATH (e.g. /dev/ttyACM0, or the path "mcu virtual"
 printed) or --usb VID:PID[:SERIAL] (e.g. 2e8a:000a for a Pico).`,
 	}
-	c.AddCommand(newMCUVirtualCmd(), newMCUInfoCmd(), newMCUPingCmd())
+	c.AddCommand(newMCUVirtualCmd(), newMCUInfoCmd(), newMCUPingCmd(), newMCUConformanceCmd())
 	return c
 }
 
@@ -38,38 +41,76 @@ func (p *portFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&p.usb, "usb", "", "find the MCU by USB VID:PID[:SERIAL] (hex)")
 }
 
-// open opens the MCU the flags select, holding its rig lock so that a
-// ping never disturbs a check running on the same rig.
-func (p *portFlags) open(ctx context.Context) (*rig.MCUPort, error) {
+// selector checks the flags and returns the MCU they select.
+func (p *portFlags) selector() (rig.MCUSelector, error) {
 	sel := rig.MCUSelector{Port: p.port}
 	switch {
 	case p.port != "" && p.usb != "":
-		return nil, usagef("give --port or --usb, not both")
+		return sel, usagef("give --port or --usb, not both")
 	case p.port == "" && p.usb == "":
-		return nil, usagef("no MCU: give --port PATH or --usb VID:PID[:SERIAL]")
+		return sel, usagef("no MCU: give --port PATH or --usb VID:PID[:SERIAL]")
 	case p.usb != "":
 		id, err := mcu.ParseUSBID(p.usb)
 		if err != nil {
-			return nil, usagef("--usb: %v", err)
+			return sel, usagef("--usb: %v", err)
 		}
 		sel.USB = id
+	}
+	return sel, nil
+}
+
+// open opens the MCU the flags select, holding its rig lock so that a
+// ping never disturbs a check running on the same rig.
+func (p *portFlags) open(ctx context.Context) (*rig.MCUPort, error) {
+	sel, err := p.selector()
+	if err != nil {
+		return nil, err
 	}
 	return rig.OpenMCU(ctx, sel, "gpiohil mcu", mcu.Options{})
 }
 
+// parseJumper parses A:B, two MCU pins wired together.
+func parseJumper(s string) (*[2]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var a, b int
+	if n, err := fmt.Sscanf(s, "%d:%d", &a, &b); err != nil || n != 2 || a == b || a < 0 || b < 0 {
+		return nil, usagef("--jumper %q: want two different MCU pins, A:B", s)
+	}
+	return &[2]int{a, b}, nil
+}
+
 func newMCUVirtualCmd() *cobra.Command {
 	var cfg virtual.Config
+	var jumper string
 	c := &cobra.Command{
 		Use:   "virtual",
 		Short: "Serve a virtual MCU on a pseudo-terminal until interrupted",
 		Long: `Serve a virtual MCU — the firmware core on a simulated board, ticking in
 nanoseconds — on a pseudo-terminal. The tty path is the first line of standard
-output; open it with --port in another command. Runs until interrupted.`,
+output; open it with --port in another command. Runs until interrupted.
+
+Its pins are connected to nothing: a driven pin reads back its own level, a
+released pin without pull reads low. --jumper A:B wires two of its pins
+together, as a jumper wire would (gpiohil mcu conformance uses it).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(cfg.Name) > proto.MaxNameLen {
+				return usagef("--name %q: %d bytes, at most %d (UTF-8)", cfg.Name, len(cfg.Name), proto.MaxNameLen)
+			}
+			j, err := parseJumper(jumper)
+			if err != nil {
+				return err
+			}
 			v, err := virtual.New(cfg)
 			if err != nil {
 				return usagef("%v", err)
+			}
+			if j != nil {
+				if err := v.Jumper(j[0], j[1]); err != nil {
+					return usagef("--jumper: %v", err)
+				}
 			}
 			path, err := v.Start(cmd.Context())
 			if err != nil {
@@ -81,7 +122,8 @@ output; open it with --port in another command. Runs until interrupted.`,
 			return nil
 		},
 	}
-	c.Flags().StringVar(&cfg.Name, "name", "virtual", "board name in the identify answer")
+	c.Flags().StringVar(&cfg.Name, "name", "virtual", "board name in the identify answer (UTF-8, at most 16 bytes)")
+	c.Flags().StringVar(&jumper, "jumper", "", "wire two MCU pins together, A:B")
 	c.Flags().IntVar(&cfg.Pins, "pins", virtual.DefaultPins, "number of pins (1..64)")
 	return c
 }
@@ -155,5 +197,62 @@ func newMCUPingCmd() *cobra.Command {
 	}
 	pf.add(c)
 	c.Flags().IntVarP(&n, "count", "n", 100, "number of pings")
+	return c
+}
+
+func newMCUConformanceCmd() *cobra.Command {
+	var pf portFlags
+	var jumper, labels, junit, jsonReport string
+	var verbose bool
+	c := &cobra.Command{
+		Use:   "conformance",
+		Short: "Judge an MCU's firmware against the wire protocol, from the host side",
+		Long: `Run the conformance suite against the MCU on --port or --usb: identify, every
+command and every refusal with its code, frame limits, pulse trains, probes,
+report streaming, sessions, duplicates and retransmission, and noise on the line
+(random bursts up to 64 KiB, truncated, corrupted and oversized frames), each
+followed by a command that must run exactly once. It speaks rig/proto/PROTOCOL.md
+frame by frame; any firmware can be judged, the Pico's or your own.
+
+Specs that watch edges and answered probes need two MCU pins wired to each other:
+name them with --jumper A:B (on the virtual MCU: gpiohil mcu virtual --jumper A:B);
+without it they are skipped, saying so. The suite drives pins 0 to 9 (and the
+jumper's): disconnect the MCU from a target first. It holds the rig lock of the
+port while it runs.
+
+Labels: identify, session, duplicates, commands, naks, limits, pulses, probes,
+reports, noise. Exit status: 0 every spec passed, 1 one failed, 2 bad usage.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			sel, err := pf.selector()
+			if err != nil {
+				return err
+			}
+			j, err := parseJumper(jumper)
+			if err != nil {
+				return err
+			}
+			res, err := conformance.Run(cmd.Context(), conformance.Options{Port: sel.Port, USB: sel.USB, Jumper: j,
+				LabelFilter: labels, JUnitReport: junit, JSONReport: jsonReport, Verbose: verbose, Color: isTerminal(cmd.OutOrStdout())})
+			if err != nil {
+				return err
+			}
+			for _, sk := range res.Skipped {
+				fmt.Fprintf(cmd.OutOrStdout(), "skipped: %s\n", sk)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nMCU %s on %s: protocol %d, firmware %d.%d.%d; done in %v.\n", res.Identify.BoardName(), res.Port,
+				res.Identify.Protocol, res.Identify.FwMajor, res.Identify.FwMinor, res.Identify.FwPatch, res.Duration.Round(time.Millisecond))
+			if res.Failed {
+				return errChecksFailed
+			}
+			return nil
+		},
+	}
+	pf.add(c)
+	c.Flags().StringVar(&jumper, "jumper", "", "two MCU pins wired to each other, A:B")
+	c.Flags().StringVar(&labels, "label-filter", "", "run only specs whose labels match this Ginkgo label expression")
+	c.Flags().StringVar(&junit, "junit-report", "", "write a JUnit XML report to this file")
+	c.Flags().StringVar(&jsonReport, "json-report", "", "write a Ginkgo JSON report to this file")
+	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every spec as it runs")
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/rig"
@@ -35,6 +36,8 @@ type Options struct {
 type Results struct {
 	Port     string
 	Identify proto.Identify
+	// Skipped lists the specs skipped on purpose, each with its reason.
+	Skipped  []string
 	Failed   bool
 	Duration time.Duration
 }
@@ -52,6 +55,8 @@ var (
 	theLink  *link
 	linkErr  error
 	identity proto.Identify
+
+	skipped []string // "spec: reason" for each spec skipped with a reason
 
 	beforeSync    proto.Frame // the answer to Identify sent before the suite's first Sync
 	beforeSyncErr error
@@ -99,7 +104,7 @@ func Run(ctx context.Context, o Options) (Results, error) {
 	var rec failRecorder
 	start := time.Now()
 	RunSpecs(&rec, "gpiohil mcu conformance: "+path, sc, rc)
-	return Results{Port: path, Identify: identity, Failed: rec.failed, Duration: time.Since(start)}, linkErr
+	return Results{Port: path, Identify: identity, Skipped: skipped, Failed: rec.failed, Duration: time.Since(start)}, linkErr
 }
 
 // Declare declares the suite's tree to Ginkgo (once); Run calls it, and a
@@ -133,6 +138,13 @@ var _ = node(func() {
 			identity.Decode(f.Payload)
 		}
 	}, NodeTimeout(time.Minute))
+	ReportAfterSuite("skip reasons", func(r Report) {
+		for _, sr := range r.SpecReports {
+			if sr.State == types.SpecStateSkipped && sr.Failure.Message != "" {
+				skipped = append(skipped, sr.FullText()+": "+sr.Failure.Message)
+			}
+		}
+	})
 	AfterSuite(func(ctx SpecContext) {
 		if theLink != nil {
 			s := newSession(ctx)
