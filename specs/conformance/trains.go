@@ -79,6 +79,24 @@ var _ = node(func() {
 			s.ack(ctx, proto.TypeReset, nil)
 		}, SpecTimeout(specTimeout))
 
+		It("reports the edges an armed pin's own train makes, the falling one with PulseDone, unprompted", func(ctx SpecContext) {
+			a, _ := freePins()
+			s := newSession(ctx)
+			s.ack(ctx, proto.TypeSetPin, (&proto.SetPin{Pin: a, Drive: proto.DriveLow}).Append(nil))
+			s.ack(ctx, proto.TypeArm, (&proto.Arm{Mask: 1 << a, Edges: proto.EdgeBoth}).Append(nil))
+			edgesOn(a)
+			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: ticks(time.Millisecond), Count: 1}).Append(nil))
+			_, err := theLink.take(ctx, answerTimeout, func(f proto.Frame) bool { return f.Type == proto.TypePulseDone })
+			Expect(err).NotTo(HaveOccurred())
+			// Nothing more is sent: the falling edge must come on its own.
+			Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(time.Second).Should(Equal(2),
+				"edges of one pulse on an armed pin, without the host sending anything after PulseDone")
+			edges := edgesOn(a)
+			Expect(edges[0].Level).To(Equal(uint8(1)))
+			Expect(edges[1].Level).To(Equal(uint8(0)))
+			s.ack(ctx, proto.TypeReset, nil)
+		}, SpecTimeout(specTimeout))
+
 		It("reports a train cancelled by SetPin, by a new Pulse on its pin, and by Reset", func(ctx SpecContext) {
 			a, _ := freePins()
 			s := newSession(ctx)
