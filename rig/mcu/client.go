@@ -23,8 +23,10 @@ type Client struct {
 	opts Options
 	id   proto.Identify
 
-	cmdMu sync.Mutex // one command in flight
+	cmdMu sync.Mutex // one command in flight; protects seq, tx and rto
 	seq   uint8
+	tx    [proto.MaxEncoded]byte
+	rto   *time.Timer
 	wmu   sync.Mutex // serializes writes
 
 	mu           sync.Mutex // protects following fields
@@ -37,6 +39,7 @@ type Client struct {
 	haveReport   bool
 	stats        LinkStats
 	decStats     proto.Stats
+	decErrors    atomic.Uint32 // decStats.Errors(), read without the lock
 
 	lastRx   atomic.Int64 // UnixNano of the last valid frame
 	dead     chan struct{}
@@ -47,10 +50,15 @@ type Client struct {
 	closeMu  sync.Once
 }
 
+// frame is a decoded frame, its payload copied into a fixed buffer so
+// that routing it allocates nothing.
 type frame struct {
 	typ, seq byte
-	payload  []byte
+	n        uint8
+	body     [proto.MaxPayload]byte
 }
+
+func (f *frame) payload() []byte { return f.body[:f.n] }
 
 // LinkStats counts what crossed the link.
 type LinkStats struct {
@@ -80,6 +88,8 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 	c := &Client{port: port, path: path, opts: opts, waitCh: make(chan frame, 1),
 		probeWaiters: map[uint8]chan proto.ProbeResult{}, pulseWaiters: map[uint8]chan proto.PulseDone{},
 		dead: make(chan struct{}), done: make(chan struct{})}
+	c.rto = time.NewTimer(time.Hour)
+	c.rto.Stop()
 	c.lastRx.Store(time.Now().UnixNano())
 	c.wg.Add(2)
 	go c.reader()
@@ -89,8 +99,8 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 	if err == nil {
 		f, err = c.do(ctx, proto.TypeIdentify, nil, proto.TypeIdentifyResp, nil)
 	}
-	if err == nil && !c.id.Decode(f.payload) {
-		err = fmt.Errorf("%w: identify answer of %d bytes", ErrProtocol, len(f.payload))
+	if err == nil && !c.id.Decode(f.payload()) {
+		err = fmt.Errorf("%w: identify answer of %d bytes", ErrProtocol, len(f.payload()))
 	}
 	if err == nil && c.id.Protocol != proto.Version {
 		err = fmt.Errorf("%w: host speaks %d, %s speaks %d", ErrVersionMismatch, proto.Version, path, c.id.Protocol)
@@ -131,8 +141,8 @@ func (c *Client) sync(ctx context.Context) error {
 		return err
 	}
 	var got proto.Sync
-	if !got.Decode(f.payload) || got.Session != m.Session {
-		return fmt.Errorf("%w: Sync answered for session %x, want %x", ErrProtocol, f.payload, m.Session)
+	if !got.Decode(f.payload()) || got.Session != m.Session {
+		return fmt.Errorf("%w: Sync answered for session %x, want %x", ErrProtocol, f.payload(), m.Session)
 	}
 	return nil
 }

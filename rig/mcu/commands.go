@@ -26,13 +26,13 @@ func (c *Client) Duration(ticks uint64) time.Duration {
 func (c *Client) Ping(ctx context.Context) (rtt time.Duration, tick uint64, err error) {
 	p := proto.Ping{Token: uint32(time.Now().UnixNano())}
 	start := time.Now()
-	f, err := c.do(ctx, proto.TypePing, p.Append(nil), proto.TypePong, nil)
+	f, err := c.do(ctx, proto.TypePing, p.Append(make([]byte, 0, proto.MaxPayload)), proto.TypePong, nil)
 	rtt = time.Since(start)
 	if err != nil {
 		return 0, 0, err
 	}
 	var m proto.Pong
-	if !m.Decode(f.payload) || m.Token != p.Token {
+	if !m.Decode(f.payload()) || m.Token != p.Token {
 		return 0, 0, fmt.Errorf("%w: ping answer does not echo the token", ErrProtocol)
 	}
 	return rtt, m.Tick, nil
@@ -45,8 +45,8 @@ func (c *Client) ReadClock(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	var m proto.Clock
-	if !m.Decode(f.payload) {
-		return 0, fmt.Errorf("%w: clock answer of %d bytes", ErrProtocol, len(f.payload))
+	if !m.Decode(f.payload()) {
+		return 0, fmt.Errorf("%w: clock answer of %d bytes", ErrProtocol, len(f.payload()))
 	}
 	return m.Tick, nil
 }
@@ -57,7 +57,7 @@ func (c *Client) SetPin(ctx context.Context, pin int, d proto.Drive, p proto.Pul
 		return err
 	}
 	m := proto.SetPin{Pin: uint8(pin), Drive: d, Pull: p}
-	_, err := c.do(ctx, proto.TypeSetPin, m.Append(nil), proto.TypeAck, nil)
+	_, err := c.do(ctx, proto.TypeSetPin, m.Append(make([]byte, 0, proto.MaxPayload)), proto.TypeAck, nil)
 	return err
 }
 
@@ -75,8 +75,8 @@ func (c *Client) ReadPins(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	var m proto.Pins
-	if !m.Decode(f.payload) {
-		return 0, fmt.Errorf("%w: pins answer of %d bytes", ErrProtocol, len(f.payload))
+	if !m.Decode(f.payload()) {
+		return 0, fmt.Errorf("%w: pins answer of %d bytes", ErrProtocol, len(f.payload()))
 	}
 	return m.Levels, nil
 }
@@ -91,14 +91,14 @@ func (c *Client) Reset(ctx context.Context) error {
 // Arm enables edge reports on the pins of mask.
 func (c *Client) Arm(ctx context.Context, mask uint64, e proto.Edges) error {
 	m := proto.Arm{Mask: mask, Edges: e}
-	_, err := c.do(ctx, proto.TypeArm, m.Append(nil), proto.TypeAck, nil)
+	_, err := c.do(ctx, proto.TypeArm, m.Append(make([]byte, 0, proto.MaxPayload)), proto.TypeAck, nil)
 	return err
 }
 
 // Disarm disables edge reports on the pins of mask.
 func (c *Client) Disarm(ctx context.Context, mask uint64) error {
 	m := proto.Arm{Mask: mask}
-	_, err := c.do(ctx, proto.TypeDisarm, m.Append(nil), proto.TypeAck, nil)
+	_, err := c.do(ctx, proto.TypeDisarm, m.Append(make([]byte, 0, proto.MaxPayload)), proto.TypeAck, nil)
 	return err
 }
 
@@ -126,7 +126,7 @@ func (c *Client) Pulse(ctx context.Context, s PulseSpec) error {
 	}
 	done := make(chan proto.PulseDone, 1)
 	var seq uint8
-	_, err := c.do(ctx, proto.TypePulse, m.Append(nil), proto.TypeAck, func(s uint8) {
+	_, err := c.do(ctx, proto.TypePulse, m.Append(make([]byte, 0, proto.MaxPayload)), proto.TypeAck, func(s uint8) {
 		seq = s
 		c.mu.Lock()
 		c.pulseWaiters[s] = done
@@ -198,7 +198,7 @@ func (c *Client) Probe(ctx context.Context, s ProbeSpec) (ProbeResult, error) {
 	}
 	ch := make(chan proto.ProbeResult, 1)
 	var seq uint8
-	_, err := c.do(ctx, proto.TypeProbe, m.Append(nil), proto.TypeAck, func(s uint8) {
+	_, err := c.do(ctx, proto.TypeProbe, m.Append(make([]byte, 0, proto.MaxPayload)), proto.TypeAck, func(s uint8) {
 		seq = s
 		c.mu.Lock()
 		c.probeWaiters[s] = ch

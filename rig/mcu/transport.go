@@ -32,13 +32,16 @@ func (c *Client) reader() {
 			f, r := dec.Push(b)
 			if r == proto.Complete {
 				c.lastRx.Store(time.Now().UnixNano())
-				c.frame(frame{typ: f.Type, seq: f.Seq, payload: append([]byte(nil), f.Payload...)})
+				fr := frame{typ: f.Type, seq: f.Seq}
+				fr.n = uint8(copy(fr.body[:], f.Payload))
+				c.frame(&fr)
 			}
 		}
-		if n > 0 {
+		if n > 0 && dec.Stats.Errors() != c.decErrors.Load() {
 			c.mu.Lock()
 			c.decStats = dec.Stats
 			c.mu.Unlock()
+			c.decErrors.Store(dec.Stats.Errors())
 		}
 		select {
 		case <-c.done:
@@ -72,7 +75,8 @@ func (c *Client) watchdog() {
 			// A heartbeat with sequence 0: answered, never deduplicated,
 			// and matched by no command.
 			p := proto.Ping{Token: 0}
-			if err := c.write(proto.AppendFrame(ping[:0], proto.TypePing, 0, p.Append(nil))); err != nil {
+			var pay [4]byte
+			if err := c.write(proto.AppendFrame(ping[:0], proto.TypePing, 0, p.Append(pay[:0]))); err != nil {
 				return
 			}
 		}
@@ -91,7 +95,7 @@ func (c *Client) write(wire []byte) error {
 }
 
 // frame routes a decoded frame.
-func (c *Client) frame(f frame) {
+func (c *Client) frame(f *frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.stats.FramesIn++
@@ -100,15 +104,15 @@ func (c *Client) frame(f frame) {
 		if f.seq != 0 && f.seq == c.waitSeq {
 			c.waitSeq = 0
 			select {
-			case c.waitCh <- f:
+			case c.waitCh <- *f:
 			default:
 			}
 		}
 	case proto.IsReport(f.typ):
-		if len(f.payload) < 4 {
+		if len(f.payload()) < 4 {
 			return
 		}
-		rseq := uint32(f.payload[0]) | uint32(f.payload[1])<<8 | uint32(f.payload[2])<<16 | uint32(f.payload[3])<<24
+		rseq := uint32(f.body[0]) | uint32(f.body[1])<<8 | uint32(f.body[2])<<16 | uint32(f.body[3])<<24
 		if c.haveReport && rseq != c.lastReport+1 && rseq > c.lastReport {
 			c.stats.ReportGaps += uint64(rseq - c.lastReport - 1)
 		}
@@ -116,7 +120,7 @@ func (c *Client) frame(f frame) {
 		switch f.typ {
 		case proto.TypeEdge:
 			var m proto.Edge
-			if !m.Decode(f.payload) {
+			if !m.Decode(f.payload()) {
 				return
 			}
 			c.stats.MCUOverflows = m.Overflows
@@ -131,7 +135,7 @@ func (c *Client) frame(f frame) {
 			}
 		case proto.TypeProbeResult:
 			var m proto.ProbeResult
-			if m.Decode(f.payload) {
+			if m.Decode(f.payload()) {
 				if ch, ok := c.probeWaiters[m.CmdSeq]; ok {
 					delete(c.probeWaiters, m.CmdSeq)
 					ch <- m
@@ -139,7 +143,7 @@ func (c *Client) frame(f frame) {
 			}
 		case proto.TypePulseDone:
 			var m proto.PulseDone
-			if m.Decode(f.payload) {
+			if m.Decode(f.payload()) {
 				if ch, ok := c.pulseWaiters[m.CmdSeq]; ok {
 					delete(c.pulseWaiters, m.CmdSeq)
 					ch <- m
@@ -174,8 +178,8 @@ func (c *Client) do(ctx context.Context, typ byte, payload []byte, want byte, on
 	if onSeq != nil {
 		onSeq(seq)
 	}
-	wire := proto.AppendFrame(nil, typ, seq, payload)
-	timer := time.NewTimer(c.opts.RTO)
+	wire := proto.AppendFrame(c.tx[:0], typ, seq, payload)
+	timer := c.rto
 	defer timer.Stop()
 	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
 		if attempt > 0 {
@@ -194,7 +198,7 @@ func (c *Client) do(ctx context.Context, typ byte, payload []byte, want byte, on
 				return f, nil
 			case proto.TypeNak:
 				var n proto.Nak
-				n.Decode(f.payload)
+				n.Decode(f.payload())
 				return frame{}, &NakError{Command: name, Code: n.Code}
 			}
 			return frame{}, fmt.Errorf("%w: %s answered with type 0x%02x, want 0x%02x", ErrProtocol, name, f.typ, want)

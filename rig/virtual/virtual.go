@@ -55,6 +55,8 @@ type MCU struct {
 	handler firmware.EdgeFunc
 	obs     []func(PinEvent)
 
+	pollMu sync.Mutex // serializes calls into the core
+
 	rxMu sync.Mutex // protects rx
 	rx   []byte
 	wake chan struct{}
@@ -133,7 +135,12 @@ func (m *MCU) reader() {
 			m.rxMu.Lock()
 			m.rx = append(m.rx, buf[:n]...)
 			m.rxMu.Unlock()
-			m.signal()
+			// Answer in this goroutine, without waking the loop: a
+			// command costs no goroutine hand-off. The loop is woken only
+			// when the command scheduled something.
+			if m.poll() != 0 {
+				m.signal()
+			}
 		}
 		if err != nil {
 			if errors.Is(err, os.ErrClosed) {
@@ -145,6 +152,21 @@ func (m *MCU) reader() {
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
+		}
+	}
+}
+
+// poll runs the core until no received byte is left (Poll reads a bounded
+// amount: the rest must not wait for another wake-up) and returns the
+// next deadline. The reader and the loop both call it; pollMu keeps the
+// core single-threaded, as on a board.
+func (m *MCU) poll() uint64 {
+	m.pollMu.Lock()
+	defer m.pollMu.Unlock()
+	for {
+		next := m.core.Poll()
+		if !m.rxPending() {
+			return next
 		}
 	}
 }
@@ -163,20 +185,19 @@ func (m *MCU) signal() {
 	}
 }
 
-// loop is the firmware main loop: Poll until no input is left, then sleep
-// until a byte, an edge or the next scheduled action. No wake-up is lost:
-// the reader signals after appending to rx, an edge signals after pushing
-// to the ring, and the wake channel keeps one signal, so anything that
-// arrives after Poll looked finds the signal set when the loop sleeps.
+// loop is the firmware main loop for edges and timers: poll, then sleep
+// until an edge, a scheduled action or a byte's command that scheduled
+// one. (The reader polls for the bytes it receives, under the same lock.)
+// No wake-up is lost: the reader polls after appending to rx and signals
+// when a deadline results, an edge signals after pushing to the ring, and
+// the wake channel keeps one signal, so anything that arrives after poll
+// looked finds the signal set when the loop sleeps.
 func (m *MCU) loop(ctx context.Context) {
 	defer close(m.stopped)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		next := m.core.Poll()
-		if m.rxPending() {
-			continue // Poll reads a bounded amount: the rest must not wait for another wake-up
-		}
+		next := m.poll()
 		wait := time.Hour
 		if next != 0 {
 			now := m.Ticks()
