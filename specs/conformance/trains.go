@@ -35,6 +35,15 @@ func probeResult(ctx context.Context, seq byte, timeout time.Duration) proto.Pro
 	return m
 }
 
+// watch drives pin low, arms watched for both edges and forgets the
+// edge reports received so far.
+func watch(ctx context.Context, s *session, pin, watched uint8) {
+	GinkgoHelper()
+	s.ack(ctx, proto.TypeSetPin, (&proto.SetPin{Pin: pin, Drive: proto.DriveLow}).Append(nil))
+	s.ack(ctx, proto.TypeArm, (&proto.Arm{Mask: 1 << watched, Edges: proto.EdgeBoth}).Append(nil))
+	edgesOn(watched)
+}
+
 // nextSeq is the report sequence after prev when the only other report
 // interleaved is other (the PulseDone of the train): every report of any
 // type takes the next number.
@@ -50,9 +59,7 @@ var _ = node(func() {
 		It("reports every edge of a train promptly, the last one with PulseDone, not on the next command", func(ctx SpecContext) {
 			a, b := jumper()
 			s := newSession(ctx)
-			s.ack(ctx, proto.TypeSetPin, (&proto.SetPin{Pin: a, Drive: proto.DriveLow}).Append(nil))
-			s.ack(ctx, proto.TypeArm, (&proto.Arm{Mask: 1 << b, Edges: proto.EdgeBoth}).Append(nil))
-			edgesOn(b)
+			watch(ctx, s, a, b)
 			const n = 5
 			width := ticks(2 * time.Millisecond)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: width, Period: 2 * width, Count: n}).Append(nil))
@@ -82,9 +89,7 @@ var _ = node(func() {
 		It("reports the edges an armed pin's own train makes, the falling one with PulseDone, unprompted", func(ctx SpecContext) {
 			a, _ := freePins()
 			s := newSession(ctx)
-			s.ack(ctx, proto.TypeSetPin, (&proto.SetPin{Pin: a, Drive: proto.DriveLow}).Append(nil))
-			s.ack(ctx, proto.TypeArm, (&proto.Arm{Mask: 1 << a, Edges: proto.EdgeBoth}).Append(nil))
-			edgesOn(a)
+			watch(ctx, s, a, a)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: ticks(time.Millisecond), Count: 1}).Append(nil))
 			_, err := theLink.take(ctx, answerTimeout, func(f proto.Frame) bool { return f.Type == proto.TypePulseDone })
 			Expect(err).NotTo(HaveOccurred())
@@ -181,9 +186,7 @@ var _ = node(func() {
 		It("streams thousands of edge reports in order, none lost, none dropped", func(ctx SpecContext) {
 			a, b := jumper()
 			s := newSession(ctx)
-			s.ack(ctx, proto.TypeSetPin, (&proto.SetPin{Pin: a, Drive: proto.DriveLow}).Append(nil))
-			s.ack(ctx, proto.TypeArm, (&proto.Arm{Mask: 1 << b, Edges: proto.EdgeBoth}).Append(nil))
-			edgesOn(b)
+			watch(ctx, s, a, b)
 			const n = 1000
 			width := ticks(200 * time.Microsecond)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: width, Count: n}).Append(nil))
