@@ -136,20 +136,23 @@ func (c *Client) frame(f *frame) {
 		case proto.TypeProbeResult:
 			var m proto.ProbeResult
 			if m.Decode(f.payload()) {
-				if ch, ok := c.probeWaiters[m.CmdSeq]; ok {
-					delete(c.probeWaiters, m.CmdSeq)
-					ch <- m
-				}
+				deliver(c.probeWaiters, m.CmdSeq, m)
 			}
 		case proto.TypePulseDone:
 			var m proto.PulseDone
 			if m.Decode(f.payload()) {
-				if ch, ok := c.pulseWaiters[m.CmdSeq]; ok {
-					delete(c.pulseWaiters, m.CmdSeq)
-					ch <- m
-				}
+				deliver(c.pulseWaiters, m.CmdSeq, m)
 			}
 		}
+	}
+}
+
+// deliver hands a report to the command (by sequence number) waiting for
+// it, once; the channel has room for it.
+func deliver[T any](waiters map[uint8]chan T, seq uint8, v T) {
+	if ch, ok := waiters[seq]; ok {
+		delete(waiters, seq)
+		ch <- v
 	}
 }
 

@@ -35,6 +35,17 @@ func probeResult(ctx context.Context, seq byte, timeout time.Duration) proto.Pro
 	return m
 }
 
+// awaitPulseDone waits for the PulseDone of the Pulse command seq.
+func awaitPulseDone(ctx context.Context, seq byte, timeout time.Duration) proto.PulseDone {
+	GinkgoHelper()
+	var m proto.PulseDone
+	_, err := theLink.take(ctx, timeout, func(f proto.Frame) bool {
+		return f.Type == proto.TypePulseDone && m.Decode(f.Payload) && m.CmdSeq == seq
+	})
+	Expect(err).NotTo(HaveOccurred(), "the PulseDone of pulse %d", seq)
+	return m
+}
+
 // watch drives pin low, arms watched for both edges and forgets the
 // edge reports received so far.
 func watch(ctx context.Context, s *session, pin, watched uint8) {
@@ -63,12 +74,7 @@ var _ = node(func() {
 			const n = 5
 			width := ticks(2 * time.Millisecond)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: width, Period: 2 * width, Count: n}).Append(nil))
-			seq := s.seq
-			f, err := theLink.take(ctx, answerTimeout, func(f proto.Frame) bool { return f.Type == proto.TypePulseDone })
-			Expect(err).NotTo(HaveOccurred())
-			var done proto.PulseDone
-			Expect(done.Decode(f.Payload)).To(BeTrue())
-			Expect(done.CmdSeq).To(Equal(seq))
+			done := awaitPulseDone(ctx, s.seq, answerTimeout)
 			Expect(done.Status).To(Equal(proto.PulseFinished))
 			// Nothing more is sent: every edge must arrive on its own.
 			Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(time.Second).Should(BeNumerically(">=", 2*n),
@@ -91,8 +97,7 @@ var _ = node(func() {
 			s := newSession(ctx)
 			watch(ctx, s, a, a)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: ticks(time.Millisecond), Count: 1}).Append(nil))
-			_, err := theLink.take(ctx, answerTimeout, func(f proto.Frame) bool { return f.Type == proto.TypePulseDone })
-			Expect(err).NotTo(HaveOccurred())
+			awaitPulseDone(ctx, s.seq, answerTimeout)
 			// Nothing more is sent: the falling edge must come on its own.
 			Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(time.Second).Should(Equal(2),
 				"edges of one pulse on an armed pin, without the host sending anything after PulseDone")
@@ -190,10 +195,7 @@ var _ = node(func() {
 			const n = 1000
 			width := ticks(200 * time.Microsecond)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: width, Count: n}).Append(nil))
-			f, err := theLink.take(ctx, 30*time.Second, func(f proto.Frame) bool { return f.Type == proto.TypePulseDone })
-			Expect(err).NotTo(HaveOccurred())
-			var done proto.PulseDone
-			Expect(done.Decode(f.Payload)).To(BeTrue())
+			done := awaitPulseDone(ctx, s.seq, 30*time.Second)
 			Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(5 * time.Second).Should(BeNumerically(">=", 2*n))
 			edges := edgesOn(b)
 			Expect(edges).To(HaveLen(2 * n))
