@@ -1,28 +1,13 @@
 package specs
 
-import "sync"
+import "github.com/gpiohil/gpiohil/specs/tree"
 
-// The tree's top-level nodes are declared to Ginkgo only when the tree
-// runs (Run, or go test ./specs), not when the package is imported:
-// Ginkgo has one global tree per process, and a program that imports this
-// package to run another tree (gpiohil mcu conformance) must not get
-// these specs in it.
-var (
-	nodes     []func()
-	buildOnce sync.Once
-)
+// checkTree is the spec tree, declared when Run (or go test ./specs) runs
+// it, not when the package is imported (see package tree).
+var checkTree tree.Tree
 
-// node adds a top-level node (a container, BeforeSuite, AfterSuite).
-func node(declare func()) bool {
-	nodes = append(nodes, declare)
-	return true
-}
+// node adds a top-level node of the tree.
+func node(declare func()) bool { return checkTree.Add(declare) }
 
-// buildTree declares every node to Ginkgo, once.
-func buildTree() {
-	buildOnce.Do(func() {
-		for _, declare := range nodes {
-			declare()
-		}
-	})
-}
+// buildTree declares the tree to Ginkgo, once.
+func buildTree() { checkTree.Declare() }

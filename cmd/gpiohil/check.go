@@ -19,8 +19,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 func newCheckCmd() *cobra.Command {
-	var fixture, labels, junit, jsonReport string
-	var verbose bool
+	var fixture string
+	var rf runFlags
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Validate a rig: wiring, I/O, interrupts, masking, emulation, storms, stress, latency",
@@ -46,8 +46,8 @@ bad fixture.`,
 			if err != nil {
 				return usagef("%v", err)
 			}
-			res, err := specs.Run(cmd.Context(), specs.Options{Fixture: fx, LabelFilter: labels, JUnitReport: junit,
-				JSONReport: jsonReport, Verbose: verbose, Color: isTerminal(cmd.OutOrStdout())})
+			res, err := specs.Run(cmd.Context(), specs.Options{Fixture: fx, LabelFilter: rf.labels, JUnitReport: rf.junit,
+				JSONReport: rf.json, Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())})
 			if err != nil {
 				return err
 			}
@@ -59,11 +59,21 @@ bad fixture.`,
 		},
 	}
 	c.Flags().StringVar(&fixture, "fixture", "", "rig fixture: a YAML file or an embedded name (default \"sim\")")
-	c.Flags().StringVar(&labels, "label-filter", "", "run only specs whose labels match this Ginkgo label expression")
-	c.Flags().StringVar(&junit, "junit-report", "", "write a JUnit XML report to this file")
-	c.Flags().StringVar(&jsonReport, "json-report", "", "write a Ginkgo JSON report (with measurements) to this file")
-	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every spec as it runs")
+	rf.add(c)
 	return c
+}
+
+// runFlags are the flags of a command that runs a spec tree.
+type runFlags struct {
+	labels, junit, json string
+	verbose             bool
+}
+
+func (f *runFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.labels, "label-filter", "", "run only specs whose labels match this Ginkgo label expression")
+	c.Flags().StringVar(&f.junit, "junit-report", "", "write a JUnit XML report to this file")
+	c.Flags().StringVar(&f.json, "json-report", "", "write a Ginkgo JSON report (with measurements) to this file")
+	c.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "print every spec as it runs")
 }
 
 // errChecksFailed is returned when the specs ran and one failed.

@@ -202,8 +202,8 @@ func newMCUPingCmd() *cobra.Command {
 
 func newMCUConformanceCmd() *cobra.Command {
 	var pf portFlags
-	var jumper, labels, junit, jsonReport string
-	var verbose bool
+	var jumper string
+	var rf runFlags
 	c := &cobra.Command{
 		Use:   "conformance",
 		Short: "Judge an MCU's firmware against the wire protocol, from the host side",
@@ -233,7 +233,7 @@ reports, noise. Exit status: 0 every spec passed, 1 one failed, 2 bad usage.`,
 				return err
 			}
 			res, err := conformance.Run(cmd.Context(), conformance.Options{Port: sel.Port, USB: sel.USB, Jumper: j,
-				LabelFilter: labels, JUnitReport: junit, JSONReport: jsonReport, Verbose: verbose, Color: isTerminal(cmd.OutOrStdout())})
+				LabelFilter: rf.labels, JUnitReport: rf.junit, JSONReport: rf.json, Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())})
 			if err != nil {
 				return err
 			}
@@ -250,9 +250,6 @@ reports, noise. Exit status: 0 every spec passed, 1 one failed, 2 bad usage.`,
 	}
 	pf.add(c)
 	c.Flags().StringVar(&jumper, "jumper", "", "two MCU pins wired to each other, A:B")
-	c.Flags().StringVar(&labels, "label-filter", "", "run only specs whose labels match this Ginkgo label expression")
-	c.Flags().StringVar(&junit, "junit-report", "", "write a JUnit XML report to this file")
-	c.Flags().StringVar(&jsonReport, "json-report", "", "write a Ginkgo JSON report to this file")
-	c.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every spec as it runs")
+	rf.add(c)
 	return c
 }

@@ -316,9 +316,6 @@ func (m *MCU) SetPin(p int, drive proto.Drive, pull proto.Pull) {
 		h(p, lvl, tick)
 	}
 	m.irqMu.Unlock()
-	if fire {
-		m.signal()
-	}
 	if before.Driven != after.Driven || before.Level != after.Level || before.Pull != after.Pull {
 		for _, o := range obs {
 			o(after)

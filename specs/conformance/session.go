@@ -107,9 +107,7 @@ var _ = node(func() {
 			wire := proto.AppendFrame(nil, proto.TypePulse, seq, shortPulse(a))
 			var answers [][]byte
 			for i := 0; i < 3; i++ {
-				Expect(theLink.write(wire)).To(Succeed())
-				f, err := theLink.response(ctx, seq, answerTimeout)
-				Expect(err).NotTo(HaveOccurred())
+				f := exchange(ctx, wire, seq)
 				Expect(f.Type).To(Equal(proto.TypeAck), "transmission %d answered with %s", i+1, describe(f))
 				answers = append(answers, proto.AppendFrame(nil, f.Type, f.Seq, f.Payload))
 			}
@@ -123,19 +121,12 @@ var _ = node(func() {
 			s := newSession(ctx)
 			seq := s.next()
 			wire := proto.AppendFrame(nil, proto.TypePulse, seq, shortPulse(a))
-			Expect(theLink.write(wire)).To(Succeed())
-			_, err := theLink.response(ctx, seq, answerTimeout)
-			Expect(err).NotTo(HaveOccurred())
+			exchange(ctx, wire, seq)
 			for i := 0; i < 2; i++ {
-				Expect(theLink.send(proto.TypePing, 0, (&proto.Ping{Token: uint32(i)}).Append(nil))).To(Succeed())
-				f, err := theLink.response(ctx, 0, answerTimeout)
-				Expect(err).NotTo(HaveOccurred())
+				f := exchange(ctx, proto.AppendFrame(nil, proto.TypePing, 0, (&proto.Ping{Token: uint32(i)}).Append(nil)), 0)
 				Expect(f.Type).To(Equal(proto.TypePong), "a heartbeat is answered every time")
 			}
-			Expect(theLink.write(wire)).To(Succeed())
-			f, err := theLink.response(ctx, seq, answerTimeout)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(f.Type).To(Equal(proto.TypeAck))
+			Expect(exchange(ctx, wire, seq).Type).To(Equal(proto.TypeAck))
 			Expect(pulseReports(quiet, seq)).To(HaveLen(1), "the retransmission after a heartbeat ran the command again")
 		}, SpecTimeout(specTimeout))
 
@@ -143,16 +134,22 @@ var _ = node(func() {
 			a, b := freePins()
 			s := newSession(ctx)
 			seq := s.next()
-			Expect(theLink.send(proto.TypePulse, seq, shortPulse(a))).To(Succeed())
-			_, err := theLink.response(ctx, seq, answerTimeout)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(theLink.send(proto.TypePulse, seq, shortPulse(b))).To(Succeed())
-			_, err = theLink.response(ctx, seq, answerTimeout)
-			Expect(err).NotTo(HaveOccurred())
+			exchange(ctx, proto.AppendFrame(nil, proto.TypePulse, seq, shortPulse(a)), seq)
+			exchange(ctx, proto.AppendFrame(nil, proto.TypePulse, seq, shortPulse(b)), seq)
 			Expect(pulseReports(quiet, seq)).To(HaveLen(2), "a different payload was taken for a retransmission")
 		}, SpecTimeout(specTimeout))
 	})
 })
+
+// exchange writes wire once, exactly as given, and returns the response
+// with sequence number seq.
+func exchange(ctx context.Context, wire []byte, seq byte) proto.Frame {
+	GinkgoHelper()
+	Expect(theLink.write(wire)).To(Succeed())
+	f, err := theLink.response(ctx, seq, answerTimeout)
+	Expect(err).NotTo(HaveOccurred(), "the response to sequence %d", seq)
+	return f
+}
 
 // pingOK checks the link still works: a Ping is answered with its token.
 func pingOK(ctx context.Context, s *session) {

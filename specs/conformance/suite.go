@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -15,6 +14,7 @@ import (
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
+	"github.com/gpiohil/gpiohil/specs/tree"
 )
 
 // Options select the MCU to judge and how the run reports.
@@ -61,16 +61,11 @@ var (
 	beforeSync    proto.Frame // the answer to Identify sent before the suite's first Sync
 	beforeSyncErr error
 
-	nodes     []func()
-	buildOnce sync.Once
+	suite tree.Tree // declared when it runs, not on import (see package tree)
 )
 
-// node adds a top-level node, declared to Ginkgo only when the suite runs
-// (see specs/tree.go for why).
-func node(declare func()) bool {
-	nodes = append(nodes, declare)
-	return true
-}
+// node adds a top-level node of the suite.
+func node(declare func()) bool { return suite.Add(declare) }
 
 type failRecorder struct{ failed bool }
 
@@ -109,13 +104,7 @@ func Run(ctx context.Context, o Options) (Results, error) {
 
 // Declare declares the suite's tree to Ginkgo (once); Run calls it, and a
 // go test entry calls it before RunSpecs.
-func Declare() {
-	buildOnce.Do(func() {
-		for _, declare := range nodes {
-			declare()
-		}
-	})
-}
+func Declare() { suite.Declare() }
 
 // Configure sets the options a go test entry runs the tree with.
 func Configure(o Options) { opts = o }

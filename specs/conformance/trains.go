@@ -35,6 +35,17 @@ func probeResult(ctx context.Context, seq byte, timeout time.Duration) proto.Pro
 	return m
 }
 
+// awaitEdges waits up to timeout, sending nothing, for n Edge reports,
+// and returns those of pin, which must be all n.
+func awaitEdges(pin uint8, n int, timeout time.Duration) []proto.Edge {
+	GinkgoHelper()
+	Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(timeout).Should(BeNumerically(">=", n),
+		"edge reports arriving on their own, the host sending nothing")
+	edges := edgesOn(pin)
+	Expect(edges).To(HaveLen(n))
+	return edges
+}
+
 // awaitPulseDone waits for the PulseDone of the Pulse command seq.
 func awaitPulseDone(ctx context.Context, seq byte, timeout time.Duration) proto.PulseDone {
 	GinkgoHelper()
@@ -77,10 +88,7 @@ var _ = node(func() {
 			done := awaitPulseDone(ctx, s.seq, answerTimeout)
 			Expect(done.Status).To(Equal(proto.PulseFinished))
 			// Nothing more is sent: every edge must arrive on its own.
-			Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(time.Second).Should(BeNumerically(">=", 2*n),
-				"edges of a %d-pulse train, without the host sending anything after PulseDone", n)
-			edges := edgesOn(b)
-			Expect(edges).To(HaveLen(2 * n))
+			edges := awaitEdges(b, 2*n, time.Second)
 			for i, e := range edges {
 				Expect(e.Level).To(Equal(uint8(1-i%2)), "edge %d: rising, falling, …", i)
 				if i > 0 {
@@ -196,9 +204,7 @@ var _ = node(func() {
 			width := ticks(200 * time.Microsecond)
 			s.ack(ctx, proto.TypePulse, (&proto.Pulse{Pin: a, Active: 1, Width: width, Count: n}).Append(nil))
 			done := awaitPulseDone(ctx, s.seq, 30*time.Second)
-			Eventually(func() int { return theLink.count(proto.TypeEdge) }).WithTimeout(5 * time.Second).Should(BeNumerically(">=", 2*n))
-			edges := edgesOn(b)
-			Expect(edges).To(HaveLen(2 * n))
+			edges := awaitEdges(b, 2*n, 5*time.Second)
 			for i := 1; i < len(edges); i++ {
 				Expect(edges[i].Seq).To(Equal(nextSeq(edges[i-1].Seq, done.Seq)), "report %d", i)
 			}
