@@ -1,7 +1,7 @@
 # gpiohil — see README.md.
 GO ?= go
 
-.PHONY: test fmt-check vet race specs-variants test-vm bench-vm report-check bench dist clean
+.PHONY: test fmt-check vet race specs-variants test-vm bench-vm report-check bench dist firmware clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -44,6 +44,12 @@ report-check:
 ## bench: benchmarks, each beside its baseline (bare controller, raw pty echo).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./clx/... ./rig/... ./bench/...
+
+## firmware: the Pico's firmware, dist/gpiohil-pico.uf2 (and .elf), with TinyGo built
+## from the Go module proxy and Debian's LLVM; the toolchain is cached in
+## $${XDG_CACHE_HOME:-~/.cache}/gpiohil/tinygo, so a second run rebuilds only the firmware.
+firmware:
+	rig/firmware/pico/build.sh
 
 ## dist: static binaries a lab copies to a board.
 dist:

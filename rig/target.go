@@ -7,7 +7,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/fixtures"
-	"github.com/gpiohil/gpiohil/rig/virtual"
+	"github.com/gpiohil/gpiohil/rig/harness"
 )
 
 // ErrUnsupported means the fixture asks for something its tier cannot
@@ -23,10 +23,10 @@ type target interface {
 	framework() *clx.Framework
 	// pin resolves a fixture's line to a controller-relative pin.
 	pin(l fixtures.Line) (int, error)
-	// attach wires the in-process virtual MCU's pins to the target's
-	// lines, or fails with ErrUnsupported where the tier has no such
-	// wiring.
-	attach(m *virtual.MCU, wires []Wire) error
+	// attach wires an MCU whose pins this process carries (virtual or
+	// emulated) to the target's lines, or fails with ErrUnsupported where
+	// the tier has no such wiring.
+	attach(m harness.MCU, wires []Wire) error
 	// sync waits until a level change has crossed the wires (a polled
 	// harness senses it on its next poll); nil where wires are immediate.
 	sync(ctx context.Context) error

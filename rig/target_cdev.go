@@ -11,7 +11,6 @@ import (
 	"github.com/gpiohil/gpiohil/controllers/cdev"
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/harness"
-	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
 // cdevTarget is a Linux GPIO character device: a real board's, or on the
@@ -57,7 +56,7 @@ func (t *cdevTarget) pin(l fixtures.Line) (int, error) {
 	return t.ctrl.LineOffset(l.Name)
 }
 
-func (t *cdevTarget) attach(m *virtual.MCU, wires []Wire) error {
+func (t *cdevTarget) attach(m harness.MCU, wires []Wire) error {
 	if t.gpiosim == nil {
 		return fmt.Errorf("%w: a virtual MCU on a cdev target needs gpio-sim lines (target.cdev.gpio_sim_lines)", ErrUnsupported)
 	}

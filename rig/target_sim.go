@@ -9,7 +9,6 @@ import (
 	"github.com/gpiohil/gpiohil/controllers/sim"
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/harness"
-	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
 // simTarget is the sim tier's target: the simulated controller in this
@@ -43,7 +42,7 @@ func (t *simTarget) pin(l fixtures.Line) (int, error) {
 	return l.Offset, nil
 }
 
-func (t *simTarget) attach(m *virtual.MCU, wires []Wire) error {
+func (t *simTarget) attach(m harness.MCU, wires []Wire) error {
 	t.harness = harness.New(m, t.ctrl)
 	for _, w := range wires {
 		if err := t.harness.Connect(harness.Wire{Name: w.Name, MCUPin: w.MCUPin, TargetPin: w.TargetPin, Delay: t.fx.Harness.Delay}); err != nil {

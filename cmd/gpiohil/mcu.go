@@ -9,6 +9,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/bench"
 	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/harness"
 	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
@@ -108,7 +109,7 @@ together, as a jumper wire would (gpiohil mcu conformance uses it).`,
 				return usagef("%v", err)
 			}
 			if j != nil {
-				if err := v.Jumper(j[0], j[1]); err != nil {
+				if err := harness.Jumper(v, j[0], j[1]); err != nil {
 					return usagef("--jumper: %v", err)
 				}
 			}

@@ -31,6 +31,17 @@ type HAL interface {
 	WriteSerial(p []byte)
 }
 
+// PinOutput is what a board puts on a pin's wire: a driven level, or when
+// released its pull (or nothing). Hosts that carry an MCU's pins to a
+// target (the rig's harnesses) speak of it.
+type PinOutput struct {
+	Pin    int
+	Driven bool       // driving low or high
+	Level  bool       // the driven level, valid when Driven
+	Pull   proto.Pull // the pull, when not driven
+	Tick   uint64     // when it changed, in the board's ticks
+}
+
 // ScheduledOutput is an optional HAL capability: drive a pin at an exact
 // future tick (a timer compare or PIO). Probes scheduled with At use it.
 type ScheduledOutput interface {

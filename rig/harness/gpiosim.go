@@ -11,8 +11,8 @@ import (
 
 	"github.com/warthog618/go-gpiosim"
 
+	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/proto"
-	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
 // GPIOSim wires a virtual MCU to the lines of a kernel gpio-sim chip: what
@@ -24,7 +24,7 @@ import (
 type GPIOSim struct {
 	sim    *gpiosim.Sim
 	chip   *gpiosim.Chip
-	mcu    *virtual.MCU
+	mcu    MCU
 	poll   time.Duration
 	mu     sync.Mutex  // protects wires, last, driven
 	wires  map[int]int // MCU pin → line offset
@@ -76,7 +76,7 @@ func (g *GPIOSim) ChipName() string { return g.chip.ChipName() }
 
 // Attach starts carrying changes between m and the chip's lines, polling
 // target outputs every poll (0 means 100µs).
-func (g *GPIOSim) Attach(m *virtual.MCU, poll time.Duration) {
+func (g *GPIOSim) Attach(m MCU, poll time.Duration) {
 	if poll <= 0 {
 		poll = 100 * time.Microsecond
 	}
@@ -112,7 +112,7 @@ func (g *GPIOSim) Connect(w Wire) error {
 	return nil
 }
 
-func (g *GPIOSim) mcuChanged(e virtual.PinEvent) {
+func (g *GPIOSim) mcuChanged(e firmware.PinOutput) {
 	g.mu.Lock()
 	off, ok := g.wires[e.Pin]
 	lf := g.files[off]

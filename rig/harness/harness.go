@@ -10,8 +10,8 @@ import (
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/sim"
 	"github.com/gpiohil/gpiohil/fixtures"
+	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/proto"
-	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
 // Wire connects an MCU pin to a target pad.
@@ -30,9 +30,9 @@ var (
 	ErrBadWiring   = errors.New("harness: bad wiring")
 )
 
-// Harness wires one virtual MCU to one simulated controller.
+// Harness wires one MCU to one simulated controller.
 type Harness struct {
-	mcu    *virtual.MCU
+	mcu    MCU
 	target *sim.Controller
 
 	mu       sync.Mutex // protects the wiring and the conductors built from it
@@ -54,7 +54,7 @@ type wire struct {
 }
 
 // New returns a harness between m and target. Wires are added by Connect.
-func New(m *virtual.MCU, target *sim.Controller) *Harness {
+func New(m MCU, target *sim.Controller) *Harness {
 	h := &Harness{mcu: m, target: target, wires: map[string]*wire{}, byMCU: map[int]*wire{}, byTarget: map[int]*wire{},
 		fromMCU: map[int]conductor{}, fromTarget: map[int]conductor{}}
 	m.OnDrive(h.mcuChanged)
@@ -93,7 +93,7 @@ func (h *Harness) Connect(w Wire) error {
 	return nil
 }
 
-func (h *Harness) mcuPins() int { return int(h.mcu.Core().Identify().Pins) }
+func (h *Harness) mcuPins() int { return h.mcu.Pins() }
 
 // Inject puts a fault on a wire (Kind Healthy heals it). A swap affects
 // both wires; healing either heals the swap.
@@ -201,7 +201,7 @@ func (h *Harness) refresh() {
 	}
 }
 
-func (h *Harness) mcuChanged(e virtual.PinEvent) {
+func (h *Harness) mcuChanged(e firmware.PinOutput) {
 	if c, ok := h.conductor(h.fromMCU, e.Pin); ok {
 		h.carryToTarget(c)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
@@ -29,7 +30,7 @@ func startVirtual(t testing.TB) (*virtual.MCU, *mcu.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.OnDrive(func(e virtual.PinEvent) {
+	v.OnDrive(func(e firmware.PinOutput) {
 		if e.Pin == 1 {
 			_ = v.SetInput(2, e.Driven, e.Level)
 		}
@@ -141,7 +142,7 @@ func TestRetransmission(t *testing.T) {
 	v, c := startVirtual(t)
 	ctx := ctxT(t)
 	var drives atomic.Int32
-	v.OnDrive(func(e virtual.PinEvent) {
+	v.OnDrive(func(e firmware.PinOutput) {
 		if e.Pin == 6 {
 			drives.Add(1)
 		}

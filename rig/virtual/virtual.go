@@ -26,15 +26,6 @@ type Config struct {
 	Pins int
 }
 
-// PinEvent is a change of what the MCU puts on a pin's wire.
-type PinEvent struct {
-	Pin    int
-	Driven bool       // driving low or high
-	Level  bool       // the driven level, valid when Driven
-	Pull   proto.Pull // the pull, when not driven
-	Tick   uint64
-}
-
 type pin struct {
 	drive     proto.Drive
 	pull      proto.Pull
@@ -53,7 +44,7 @@ type MCU struct {
 	mu      sync.Mutex // protects pins, handler, observers
 	pins    []pin
 	handler firmware.EdgeFunc
-	obs     []func(PinEvent)
+	obs     []func(firmware.PinOutput)
 
 	pollMu sync.Mutex // serializes calls into the core
 
@@ -226,7 +217,7 @@ func (m *MCU) loop(ctx context.Context) {
 
 // OnDrive registers fn to receive every change of what the MCU puts on a
 // wire. fn runs in the goroutine that made the change, with no lock held.
-func (m *MCU) OnDrive(fn func(PinEvent)) {
+func (m *MCU) OnDrive(fn func(firmware.PinOutput)) {
 	m.mu.Lock()
 	m.obs = append(m.obs, fn)
 	m.mu.Unlock()
@@ -253,6 +244,9 @@ func (m *MCU) SetInput(p int, driven, level bool) error {
 	return nil
 }
 
+// Pins returns the MCU's pin count.
+func (m *MCU) Pins() int { return len(m.pins) }
+
 // Level returns the level the MCU's input sees on a pin.
 func (m *MCU) Level(p int) bool {
 	m.mu.Lock()
@@ -261,15 +255,15 @@ func (m *MCU) Level(p int) bool {
 }
 
 // Output returns what the MCU puts on a pin's wire.
-func (m *MCU) Output(p int) PinEvent {
+func (m *MCU) Output(p int) firmware.PinOutput {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.eventLocked(p)
 }
 
-func (m *MCU) eventLocked(p int) PinEvent {
+func (m *MCU) eventLocked(p int) firmware.PinOutput {
 	s := m.pins[p]
-	e := PinEvent{Pin: p, Pull: s.pull, Tick: m.Ticks()}
+	e := firmware.PinOutput{Pin: p, Pull: s.pull, Tick: m.Ticks()}
 	if s.drive != proto.DriveHiZ {
 		e.Driven, e.Level, e.Pull = true, s.drive == proto.DriveHigh, proto.PullNone
 	}
@@ -376,33 +370,6 @@ func (m *MCU) DropOutput(n int) { m.dropOut.Store(int32(n)) }
 func (m *MCU) WriteRaw(p []byte) error {
 	_, err := m.master.Write(p)
 	return err
-}
-
-// Jumper wires two of the MCU's own pins together, as a jumper wire on a
-// board would: what one drives (or pulls) the other reads. Conformance
-// tests use it to see the MCU's edges and probes answered without a
-// target.
-func (m *MCU) Jumper(a, b int) error {
-	if a == b || a < 0 || b < 0 || a >= len(m.pins) || b >= len(m.pins) {
-		return fmt.Errorf("virtual: jumper %d–%d: want two different pins of 0..%d", a, b, len(m.pins)-1)
-	}
-	m.OnDrive(func(e PinEvent) {
-		var other int
-		switch e.Pin {
-		case a:
-			other = b
-		case b:
-			other = a
-		default:
-			return
-		}
-		driven, level := e.Driven, e.Level
-		if !driven && e.Pull != proto.PullNone {
-			driven, level = true, e.Pull == proto.PullUp
-		}
-		_ = m.SetInput(other, driven, level)
-	})
-	return nil
 }
 
 var _ firmware.HAL = (*MCU)(nil)

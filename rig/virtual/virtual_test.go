@@ -4,6 +4,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
@@ -24,8 +25,8 @@ func TestPins(t *testing.T) {
 		ticks = append(ticks, tick)
 		mu.Unlock()
 	})
-	var drives []PinEvent
-	m.OnDrive(func(e PinEvent) { drives = append(drives, e) })
+	var drives []firmware.PinOutput
+	m.OnDrive(func(e firmware.PinOutput) { drives = append(drives, e) })
 	m.ArmEdges(1, true)
 	m.SetPin(1, proto.DriveHiZ, proto.PullUp)
 	if !m.Level(1) {

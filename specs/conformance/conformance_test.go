@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/gpiohil/gpiohil/rig/harness"
 	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
@@ -18,7 +19,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Jumper(0, 1); err != nil {
+	if err := harness.Jumper(v, 0, 1); err != nil {
 		t.Fatal(err)
 	}
 	path, err := v.Start(context.Background())

@@ -8,6 +8,8 @@ package main
 import (
 	"device/rp"
 	"machine"
+	"runtime/volatile"
+	"unsafe"
 
 	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/proto"
@@ -33,21 +35,50 @@ func ticks() uint64 {
 	}
 }
 
+// padCtrl is pin's pad control register (PADS_BANK0.GPIOn) and ioCtrl its
+// function select (IO_BANK0.GPIOn_CTRL): one register per pin, in order.
+func padCtrl(pin int) *volatile.Register32 {
+	return (*volatile.Register32)(unsafe.Add(unsafe.Pointer(&rp.PADS_BANK0.GPIO0), 4*pin))
+}
+
+func ioCtrl(pin int) *volatile.Register32 {
+	return (*volatile.Register32)(unsafe.Add(unsafe.Pointer(&rp.IO_BANK0.GPIO0_CTRL), 8*pin))
+}
+
+const padBits = rp.PADS_BANK0_GPIO0_IE | rp.PADS_BANK0_GPIO0_OD | rp.PADS_BANK0_GPIO0_PUE | rp.PADS_BANK0_GPIO0_PDE
+
+// SetPin writes the SIO and pad registers itself, in an order that never
+// shows the wire a level it was not asked for (TinyGo's Pin.Configure
+// clears the output level and disables the driver first):
+//   - to drive: the output level, the pin to SIO, the driver on, and only
+//     then the pulls off (the line is never left floating);
+//   - to release: the pull first (invisible while driving), then the
+//     driver off, so a pin released to the level its pull gives shows no
+//     edge.
 func (b *board) SetPin(pin int, drive proto.Drive, pull proto.Pull) {
-	p := machine.Pin(pin)
+	mask := uint32(1) << pin
+	pad := padCtrl(pin)
 	switch drive {
 	case proto.DriveLow, proto.DriveHigh:
-		p.Set(drive == proto.DriveHigh) // the level first, then the output enable: no glitch
-		p.Configure(machine.PinConfig{Mode: machine.PinOutput})
+		if drive == proto.DriveHigh {
+			rp.SIO.GPIO_OUT_SET.Set(mask)
+		} else {
+			rp.SIO.GPIO_OUT_CLR.Set(mask)
+		}
+		ioCtrl(pin).Set(rp.IO_BANK0_GPIO0_CTRL_FUNCSEL_SIO_0)
+		rp.SIO.GPIO_OE_SET.Set(mask)
+		pad.ReplaceBits(rp.PADS_BANK0_GPIO0_IE, padBits, 0)
 	default:
-		mode := machine.PinInput
+		bits := uint32(rp.PADS_BANK0_GPIO0_IE)
 		switch pull {
 		case proto.PullUp:
-			mode = machine.PinInputPullup
+			bits |= rp.PADS_BANK0_GPIO0_PUE
 		case proto.PullDown:
-			mode = machine.PinInputPulldown
+			bits |= rp.PADS_BANK0_GPIO0_PDE
 		}
-		p.Configure(machine.PinConfig{Mode: mode})
+		pad.ReplaceBits(bits, padBits, 0)
+		ioCtrl(pin).Set(rp.IO_BANK0_GPIO0_CTRL_FUNCSEL_SIO_0)
+		rp.SIO.GPIO_OE_CLR.Set(mask)
 	}
 }
 

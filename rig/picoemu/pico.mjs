@@ -1,0 +1,209 @@
+// gpiohil's emulated Raspberry Pi Pico: the companion-MCU firmware (a UF2
+// built by `make firmware`) on the rp2040js RP2040 emulator.
+//
+//   node pico.mjs FIRMWARE.uf2
+//
+// gpiohil starts it (rig/picoemu) and talks to it on three descriptors:
+//   stdin/stdout  the bytes of the Pico's USB CDC serial port, both ways;
+//   fd 3          a socket carrying pin lines (below);
+//   stderr        diagnostics.
+//
+// Pin lines, one message per line, fields separated by one space:
+//   emulator -> gpiohil
+//     ready PINS NS          USB enumerated and the port open: serve it
+//     pin N STATE NS         what GPn now puts on its wire, at emulated time NS
+//     clock NS               emulated time, every 10 ms of it
+//   gpiohil -> emulator
+//     ext N LEVEL            what the rest of GPn's wire does: L or H (a level,
+//                            driven or pulled), or Z (nothing)
+// STATE is L or H (driving), Z (released, no pull), U or D (released, pull-up
+// or pull-down). NS counts emulated nanoseconds since reset.
+//
+// A pin's input is resolved here, at once, from what the pin itself does and
+// the last ext line: its own output when it drives, else the wire's level,
+// else its pull. So a driven pin reads back its own level (as on silicon) and
+// no answer crossing the host can arrive stale.
+import { RP2040, USBCDC, GPIOPinState, createSetupPacket, DataDirection, SetupType, SetupRecipient } from 'rp2040js';
+import { readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+
+const FLASH = 0x10000000;
+const VECTORS = FLASH + 0x100; // the application's vector table, after boot2
+const CYCLE_NS = 8; // clk_sys at 125 MHz, as the firmware sets it
+const SLICE_NS = 25_000; // emulated time between looks at the host's input
+const CLOCK_EVERY_NS = 10_000_000;
+const GPIOS = 30;
+
+const uf2 = process.argv[2];
+if (!uf2) {
+  process.stderr.write('usage: node pico.mjs FIRMWARE.uf2\n');
+  process.exit(2);
+}
+
+const mcu = new RP2040();
+mcu.logger = {
+  debug() {}, info() {}, warn() {},
+  error(component, msg) { process.stderr.write(`rp2040js ${component}: ${msg}\n`); },
+};
+
+// Flash the UF2: 512-byte blocks, each with a target address and payload.
+{
+  const data = readFileSync(uf2);
+  if (data.length === 0 || data.length % 512 !== 0) fail(`${uf2}: not a UF2 image (${data.length} bytes)`);
+  for (let off = 0; off < data.length; off += 512) {
+    const b = new DataView(data.buffer, data.byteOffset + off, 512);
+    if (b.getUint32(0, true) !== 0x0a324655 || b.getUint32(4, true) !== 0x9e5d5157) fail(`${uf2}: block ${off / 512} has no UF2 magic`);
+    const addr = b.getUint32(12, true), size = b.getUint32(16, true);
+    if (addr < FLASH || size > 476) fail(`${uf2}: block ${off / 512} targets 0x${addr.toString(16)} (${size} bytes), not flash`);
+    mcu.flash.set(data.subarray(off + 32, off + 32 + size), addr - FLASH);
+  }
+}
+
+// The emulator ships no bootrom: start the application as the bootrom and
+// boot2 would leave it, from its vector table (TinyGo calls the ROM only to
+// write flash or reset into the bootloader, which this tier never does).
+mcu.core.VTOR = VECTORS;
+mcu.core.SP = mcu.readUint32(VECTORS);
+mcu.core.PC = mcu.readUint32(VECTORS + 4) & ~1;
+
+// Emulator fix 1: on exception entry rp2040js keeps the vector's Thumb bit
+// in PC, where a Cortex-M0+ clears it; code that computes addresses from PC
+// (LLVM's jump tables in the USB interrupt handler) then goes astray.
+{
+  const core = mcu.core, enter = core.exceptionEntry.bind(core);
+  core.exceptionEntry = (n) => { enter(n); core.PC &= ~1; };
+}
+
+const cdc = new USBCDC(mcu.usbCtrl);
+// Emulator fix 2: the CDC host sends SET_CONTROL_LINE_STATE (DTR, the port
+// opened) to the device; CDC addresses it to the interface, and TinyGo sends
+// nothing until it sees DTR there.
+cdc.cdcSetControlLineState = function (value = 3, iface = 0) {
+  this.usb.sendSetupPacket(createSetupPacket({
+    dataDirection: DataDirection.HostToDevice, type: SetupType.Class, recipient: SetupRecipient.Interface,
+    bRequest: 0x22, wValue: value, wIndex: iface, wLength: 0,
+  }));
+  this.initialized = true;
+};
+// Emulator fix 3a: rp2040js reports an IN transfer complete at the very
+// write that arms the buffer, before the firmware's interrupt handler has
+// returned from arming it; TinyGo then clears the completion with a stale
+// snapshot and its serial output stops. Report completion when the host has
+// taken the data, as a real controller does.
+{
+  const usb = mcu.usbCtrl, ready = usb.indicateBufferReady.bind(usb);
+  usb.indicateBufferReady = (ep, out) => {
+    if (out || ep === 0) return ready(ep, out);
+    mcu.clock.createAlarm(() => ready(ep, out)).schedule(usb.writeDelayMicroseconds * 1000 + 1000);
+  };
+}
+// Emulator fix 3b: the emulated host answers every armed OUT buffer at once,
+// with nothing when it has nothing (a real host NAKs until it has data); the
+// firmware would take an interrupt per empty packet forever. Hold the
+// request until there are bytes to send.
+let heldRead = null;
+{
+  const usb = mcu.usbCtrl, read = usb.onEndpointRead;
+  usb.onEndpointRead = (ep, size) => {
+    if (ep === cdc.outEndpoint && cdc.txFIFO.itemCount === 0) { heldRead = () => read(ep, size); return; }
+    read(ep, size);
+  };
+}
+
+// Serial: host bytes in, firmware bytes out. (stdout is a pipe: Node writes
+// it synchronously on Linux, so output leaves in emulated-time order.)
+process.stdin.on('data', (chunk) => {
+  for (const b of chunk) cdc.sendSerialByte(b);
+  if (heldRead) { const r = heldRead; heldRead = null; r(); }
+});
+process.stdin.on('end', () => process.exit(0));
+cdc.onSerialData = (buf) => process.stdout.write(buf);
+
+// Pins.
+const pins = mcu.gpio.slice(0, GPIOS).map(() => ({ ext: 'Z', state: 'Z' }));
+const STATE = {
+  [GPIOPinState.Low]: 'L', [GPIOPinState.High]: 'H', [GPIOPinState.Input]: 'Z',
+  [GPIOPinState.InputPullUp]: 'U', [GPIOPinState.InputPullDown]: 'D', [GPIOPinState.InputBusKeeper]: 'Z',
+};
+// Emulator fix 4 (as the header says): rp2040js reads only what is applied
+// from outside, so the input is resolved here.
+function resolve(n) {
+  const p = pins[n];
+  let level;
+  switch (p.state) {
+    case 'L': case 'H': level = p.state === 'H'; break;
+    default: level = p.ext === 'Z' ? p.state === 'U' : p.ext === 'H';
+  }
+  if (mcu.gpio[n].rawInputValue !== level) mcu.gpio[n].setInputValue(level);
+}
+
+const link = new Socket({ fd: 3, readable: true, writable: true });
+link.on('error', (e) => fail(`pin link: ${e.message}`));
+link.on('end', () => process.exit(0));
+let out = [];
+let outputChanged = false;
+function send(line) { out.push(line); }
+function flush() { if (out.length) { link.write(out.join('\n') + '\n'); out = []; } }
+
+mcu.gpio.slice(0, GPIOS).forEach((g, n) => {
+  pins[n].state = STATE[g.value];
+  g.addListener((v) => {
+    const s = STATE[v];
+    if (s === pins[n].state) return;
+    pins[n].state = s;
+    resolve(n);
+    send(`pin ${n} ${s} ${Math.round(mcu.clock.nanos)}`);
+    outputChanged = true;
+  });
+});
+
+let inbuf = '';
+link.on('data', (chunk) => {
+  inbuf += chunk.toString('latin1');
+  let i;
+  while ((i = inbuf.indexOf('\n')) >= 0) {
+    const line = inbuf.slice(0, i);
+    inbuf = inbuf.slice(i + 1);
+    const [cmd, a, b] = line.split(' ');
+    const n = Number(a);
+    if (cmd !== 'ext' || !Number.isInteger(n) || n < 0 || n >= GPIOS || !['L', 'H', 'Z'].includes(b)) {
+      fail(`pin link: bad line ${JSON.stringify(line)}`);
+    }
+    pins[n].ext = b;
+    resolve(n);
+  }
+});
+
+cdc.onDeviceConnected = () => {
+  for (let n = 0; n < GPIOS; n++) send(`pin ${n} ${pins[n].state} ${Math.round(mcu.clock.nanos)}`);
+  send(`ready ${GPIOS} ${Math.round(mcu.clock.nanos)}`);
+};
+
+// The main loop: run the core a slice of emulated time at a time, cut short
+// when a pin changes so the change leaves at once, and let Node read the
+// host's bytes and pin lines between slices.
+let nextClock = CLOCK_EVERY_NS;
+function slice() {
+  const clock = mcu.clock, core = mcu.core, end = clock.nanos + SLICE_NS;
+  while (clock.nanos < end && !outputChanged) {
+    if (core.waiting) {
+      const n = clock.nanosToNextAlarm;
+      clock.tick(n > 0 && isFinite(n) ? Math.min(n, end - clock.nanos) : end - clock.nanos);
+    } else {
+      clock.tick(core.executeInstruction() * CYCLE_NS);
+    }
+  }
+  outputChanged = false;
+  if (clock.nanos >= nextClock) {
+    send(`clock ${Math.round(clock.nanos)}`);
+    nextClock += CLOCK_EVERY_NS;
+  }
+  flush();
+  setImmediate(slice);
+}
+slice();
+
+function fail(msg) {
+  process.stderr.write(`pico-emu: ${msg}\n`);
+  process.exit(1);
+}
