@@ -11,6 +11,7 @@ import (
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/harness"
 	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/picoemu"
 	"github.com/gpiohil/gpiohil/rig/proto"
 	"github.com/gpiohil/gpiohil/rig/virtual"
 	"github.com/gpiohil/gpiohil/specs/conformance"
@@ -27,7 +28,7 @@ A real rig uses an RP2040 Pico running rig/firmware/pico; without hardware,
 Select a board with --port PATH (e.g. /dev/ttyACM0, or the path "mcu virtual"
 printed) or --usb VID:PID[:SERIAL] (e.g. 2e8a:000a for a Pico).`,
 	}
-	c.AddCommand(newMCUVirtualCmd(), newMCUInfoCmd(), newMCUPingCmd(), newMCUConformanceCmd())
+	c.AddCommand(newMCUVirtualCmd(), newMCUEmulateCmd(), newMCUInfoCmd(), newMCUPingCmd(), newMCUConformanceCmd())
 	return c
 }
 
@@ -129,6 +130,55 @@ together, as a jumper wire would (gpiohil mcu conformance uses it).`,
 	return c
 }
 
+func newMCUEmulateCmd() *cobra.Command {
+	var cfg picoemu.Config
+	var jumper string
+	c := &cobra.Command{
+		Use:   "emulate",
+		Short: "Run the Pico firmware on an emulated RP2040, served on a pseudo-terminal",
+		Long: `Run the Pico firmware image (make firmware builds it) on the rp2040js RP2040
+emulator, and serve the firmware's USB serial port on a pseudo-terminal: the
+tty path is the first line of standard output; open it with --port in another
+command, exactly as a Pico's /dev/ttyACM0. Runs until interrupted.
+
+Needs Node.js 18 or newer and npm: the emulator's pinned npm package is
+installed into the gpiohil cache on first use. The emulated clock runs at
+about half of real time; the firmware's ticks count emulated microseconds.
+
+Its pins are connected to nothing: a driven pin reads back its own level, a
+released pin reads its pull. --jumper A:B wires two of its pins together.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			j, err := parseJumper(jumper)
+			if err != nil {
+				return err
+			}
+			cfg.Log, cfg.Jumper = cmd.ErrOrStderr(), j
+			m, err := picoemu.Start(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer m.Close()
+			fmt.Fprintln(cmd.OutOrStdout(), m.Path())
+			e0, t0 := m.Emulated()
+			select {
+			case <-cmd.Context().Done():
+			case <-m.Done():
+				return m.Err()
+			}
+			if e1, t1 := m.Emulated(); t1.After(t0) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "emulated %v in %v: %.2f× real time\n",
+					(e1 - e0).Round(time.Millisecond), t1.Sub(t0).Round(time.Millisecond), float64(e1-e0)/float64(t1.Sub(t0)))
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&cfg.Firmware, "firmware", "dist/gpiohil-pico.uf2", "UF2 image to run")
+	c.Flags().StringVar(&jumper, "jumper", "", "wire two MCU pins together, A:B")
+	c.Flags().IntVar(&cfg.Pins, "pins", picoemu.DefaultPins, "pins the host may use, from GP0 (1..30)")
+	return c
+}
+
 func newMCUInfoCmd() *cobra.Command {
 	var pf portFlags
 	c := &cobra.Command{
@@ -203,7 +253,7 @@ func newMCUPingCmd() *cobra.Command {
 
 func newMCUConformanceCmd() *cobra.Command {
 	var pf portFlags
-	var jumper string
+	var jumper, emulate string
 	var rf runFlags
 	c := &cobra.Command{
 		Use:   "conformance",
@@ -221,20 +271,41 @@ without it they are skipped, saying so. The suite drives pins 0 to 9 (and the
 jumper's): disconnect the MCU from a target first. It holds the rig lock of the
 port while it runs.
 
+--emulate UF2 judges a firmware image without a board: it runs on the emulated
+RP2040 of "gpiohil mcu emulate", with GP20 and GP21 jumpered unless --jumper
+says otherwise, and its ticks are checked against the emulator's clock.
+
 Labels: identify, session, duplicates, commands, naks, limits, pulses, probes,
 reports, noise. Exit status: 0 every spec passed, 1 one failed, 2 bad usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sel, err := pf.selector()
-			if err != nil {
-				return err
-			}
 			j, err := parseJumper(jumper)
 			if err != nil {
 				return err
 			}
-			res, err := conformance.Run(cmd.Context(), conformance.Options{Port: sel.Port, USB: sel.USB, Jumper: j,
-				LabelFilter: rf.labels, JUnitReport: rf.junit, JSONReport: rf.json, Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())})
+			opts := conformance.Options{Jumper: j, LabelFilter: rf.labels, JUnitReport: rf.junit, JSONReport: rf.json,
+				Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())}
+			if emulate != "" {
+				if pf.port != "" || pf.usb != "" {
+					return usagef("give --emulate or a board (--port, --usb), not both")
+				}
+				if opts.Jumper == nil {
+					opts.Jumper = &[2]int{20, 21}
+				}
+				m, err := picoemu.Start(cmd.Context(), picoemu.Config{Firmware: emulate, Jumper: opts.Jumper})
+				if err != nil {
+					return err
+				}
+				defer m.Close()
+				opts.Port, opts.MCUTime = m.Path(), m.Now
+			} else {
+				sel, err := pf.selector()
+				if err != nil {
+					return err
+				}
+				opts.Port, opts.USB = sel.Port, sel.USB
+			}
+			res, err := conformance.Run(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
@@ -251,6 +322,7 @@ reports, noise. Exit status: 0 every spec passed, 1 one failed, 2 bad usage.`,
 	}
 	pf.add(c)
 	c.Flags().StringVar(&jumper, "jumper", "", "two MCU pins wired to each other, A:B")
+	c.Flags().StringVar(&emulate, "emulate", "", "judge this Pico firmware image (UF2) on an emulated RP2040")
 	rf.add(c)
 	return c
 }

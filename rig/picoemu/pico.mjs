@@ -1,7 +1,10 @@
 // gpiohil's emulated Raspberry Pi Pico: the companion-MCU firmware (a UF2
 // built by `make firmware`) on the rp2040js RP2040 emulator.
 //
-//   node pico.mjs FIRMWARE.uf2
+//   node pico.mjs FIRMWARE.uf2 [A:B]
+//
+// A:B wires GPa to GPb with a jumper: what one drives or pulls, the other
+// reads, at the same emulated instant.
 //
 // gpiohil starts it (rig/picoemu) and talks to it on three descriptors:
 //   stdin/stdout  the bytes of the Pico's USB CDC serial port, both ways;
@@ -13,9 +16,12 @@
 //     ready PINS NS          USB enumerated and the port open: serve it
 //     pin N STATE NS         what GPn now puts on its wire, at emulated time NS
 //     clock NS               emulated time, every 10 ms of it
+//     now NS                 the answer to time: the emulated time when it was read
 //   gpiohil -> emulator
 //     ext N LEVEL            what the rest of GPn's wire does: L or H (a level,
 //                            driven or pulled), or Z (nothing)
+//     time                   asks for the emulated time (answered at once, between
+//                            two instructions)
 // STATE is L or H (driving), Z (released, no pull), U or D (released, pull-up
 // or pull-down). NS counts emulated nanoseconds since reset.
 //
@@ -34,10 +40,16 @@ const SLICE_NS = 25_000; // emulated time between looks at the host's input
 const CLOCK_EVERY_NS = 10_000_000;
 const GPIOS = 30;
 
-const uf2 = process.argv[2];
+const [uf2, jumperArg] = process.argv.slice(2);
 if (!uf2) {
-  process.stderr.write('usage: node pico.mjs FIRMWARE.uf2\n');
+  process.stderr.write('usage: node pico.mjs FIRMWARE.uf2 [A:B]\n');
   process.exit(2);
+}
+const jumper = new Map(); // pin -> the pin jumpered to it
+if (jumperArg) {
+  const [a, b] = jumperArg.split(':').map(Number);
+  if (!Number.isInteger(a) || !Number.isInteger(b) || a === b || a < 0 || b < 0 || a >= 30 || b >= 30) fail(`bad jumper ${jumperArg}: want A:B, two different pins of 0..29`);
+  jumper.set(a, b).set(b, a);
 }
 
 const mcu = new RP2040();
@@ -75,6 +87,10 @@ mcu.core.PC = mcu.readUint32(VECTORS + 4) & ~1;
 }
 
 const cdc = new USBCDC(mcu.usbCtrl);
+// The emulated host hands the firmware a 64-byte packet as fast as it arms
+// a buffer; a full-speed host cannot deliver one faster than about every
+// 50 µs (64 bytes at 12 Mbit/s, with the protocol's overhead).
+mcu.usbCtrl.readDelayMicroseconds = 50;
 // Emulator fix 2: the CDC host sends SET_CONTROL_LINE_STATE (DTR, the port
 // opened) to the device; CDC addresses it to the interface, and TinyGo sends
 // nothing until it sees DTR there.
@@ -112,9 +128,30 @@ let heldRead = null;
 
 // Serial: host bytes in, firmware bytes out. (stdout is a pipe: Node writes
 // it synchronously on Linux, so output leaves in emulated-time order.)
+// Emulator fix 3c: the emulated host's transmit FIFO holds 512 bytes and
+// drops the rest; a host's serial driver holds what the device has not
+// taken yet and makes the writer wait. The host's bytes queue here, the
+// FIFO is topped up from the queue, and stdin pauses while it is long.
+const hostQueue = [];
+let queued = 0;
+const QUEUE_MAX = 64 << 10;
+function feed() {
+  const fifo = cdc.txFIFO;
+  while (queued > 0 && fifo.itemCount < fifo.size) {
+    const head = hostQueue[0];
+    const n = Math.min(head.length, fifo.size - fifo.itemCount);
+    for (let i = 0; i < n; i++) fifo.push(head[i]);
+    queued -= n;
+    if (n === head.length) hostQueue.shift(); else hostQueue[0] = head.subarray(n);
+  }
+  if (queued < QUEUE_MAX / 2 && process.stdin.isPaused()) process.stdin.resume();
+  if (heldRead && fifo.itemCount > 0) { const r = heldRead; heldRead = null; r(); }
+}
 process.stdin.on('data', (chunk) => {
-  for (const b of chunk) cdc.sendSerialByte(b);
-  if (heldRead) { const r = heldRead; heldRead = null; r(); }
+  hostQueue.push(chunk);
+  queued += chunk.length;
+  if (queued >= QUEUE_MAX) process.stdin.pause();
+  feed();
 });
 process.stdin.on('end', () => process.exit(0));
 cdc.onSerialData = (buf) => process.stdout.write(buf);
@@ -127,12 +164,18 @@ const STATE = {
 };
 // Emulator fix 4 (as the header says): rp2040js reads only what is applied
 // from outside, so the input is resolved here.
+// A jumpered pin's wire also carries what its partner drives or pulls.
 function resolve(n) {
   const p = pins[n];
+  let ext = p.ext;
+  if (jumper.has(n)) {
+    const s = pins[jumper.get(n)].state;
+    if (s !== 'Z') ext = s === 'H' || s === 'U' ? 'H' : 'L';
+  }
   let level;
   switch (p.state) {
     case 'L': case 'H': level = p.state === 'H'; break;
-    default: level = p.ext === 'Z' ? p.state === 'U' : p.ext === 'H';
+    default: level = ext === 'Z' ? p.state === 'U' : ext === 'H';
   }
   if (mcu.gpio[n].rawInputValue !== level) mcu.gpio[n].setInputValue(level);
 }
@@ -152,6 +195,7 @@ mcu.gpio.slice(0, GPIOS).forEach((g, n) => {
     if (s === pins[n].state) return;
     pins[n].state = s;
     resolve(n);
+    if (jumper.has(n)) resolve(jumper.get(n));
     send(`pin ${n} ${s} ${Math.round(mcu.clock.nanos)}`);
     outputChanged = true;
   });
@@ -165,6 +209,7 @@ link.on('data', (chunk) => {
     const line = inbuf.slice(0, i);
     inbuf = inbuf.slice(i + 1);
     const [cmd, a, b] = line.split(' ');
+    if (cmd === 'time' && a === undefined) { send(`now ${Math.round(mcu.clock.nanos)}`); flush(); continue; }
     const n = Number(a);
     if (cmd !== 'ext' || !Number.isInteger(n) || n < 0 || n >= GPIOS || !['L', 'H', 'Z'].includes(b)) {
       fail(`pin link: bad line ${JSON.stringify(line)}`);
@@ -184,6 +229,7 @@ cdc.onDeviceConnected = () => {
 // host's bytes and pin lines between slices.
 let nextClock = CLOCK_EVERY_NS;
 function slice() {
+  feed();
   const clock = mcu.clock, core = mcu.core, end = clock.nanos + SLICE_NS;
   while (clock.nanos < end && !outputChanged) {
     if (core.waiting) {

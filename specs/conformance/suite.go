@@ -24,7 +24,12 @@ type Options struct {
 	// Jumper names two MCU pins wired to each other (a jumper wire, or
 	// the virtual MCU's --jumper). Specs that watch edges and probes
 	// answered need it and are skipped without it.
-	Jumper      *[2]int
+	Jumper *[2]int
+	// MCUTime reads the time the MCU lives in, for specs that check its
+	// ticks against time. Nil means the host's clock: a board's crystal
+	// keeps real time. An emulated MCU whose clock runs slower than real
+	// time gives the emulator's clock.
+	MCUTime     func(ctx context.Context) (time.Duration, error)
 	LabelFilter string
 	JUnitReport string
 	JSONReport  string
@@ -242,6 +247,19 @@ func describe(f proto.Frame) string {
 }
 
 // ticks converts a duration to the MCU's ticks.
+// mcuTime reads the MCU's surroundings' clock (Options.MCUTime, else the
+// host's).
+func mcuTime(ctx context.Context) time.Duration {
+	if opts.MCUTime != nil {
+		t, err := opts.MCUTime(ctx)
+		Expect(err).NotTo(HaveOccurred(), "the MCU's time")
+		return t
+	}
+	return time.Since(hostEpoch)
+}
+
+var hostEpoch = time.Now()
+
 func ticks(d time.Duration) uint32 {
 	return uint32(uint64(d) * uint64(identity.TickHz) / uint64(time.Second))
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"device/rp"
+	"io"
 	"machine"
 	"runtime/volatile"
 	"unsafe"
@@ -21,6 +22,7 @@ const pins = 23
 type board struct {
 	handler firmware.EdgeFunc
 	isr     func(machine.Pin) // allocated once: no closure in the interrupt path
+	serial  io.Reader         // machine.Serial, the USB CDC port
 }
 
 // ticks reads the free-running 1 MHz timer without latching: the high
@@ -97,23 +99,24 @@ func (b *board) SetEdgeHandler(f firmware.EdgeFunc) { b.handler = f }
 func (b *board) Ticks() uint64                      { return ticks() }
 func (b *board) TickHz() uint32                     { return 1_000_000 }
 
+// ReadSerial copies what the USB port has received in one go: TinyGo's
+// CDC receive ring (512 bytes) drops what does not fit, so it must be
+// drained faster than full-speed USB fills it.
 func (b *board) ReadSerial(p []byte) int {
-	n := 0
-	for n < len(p) && machine.Serial.Buffered() > 0 {
-		c, err := machine.Serial.ReadByte()
-		if err != nil {
-			break
-		}
-		p[n] = c
-		n++
-	}
+	n, _ := b.serial.Read(p)
 	return n
 }
 
 func (b *board) WriteSerial(p []byte) { machine.Serial.Write(p) }
 
 func main() {
-	b := &board{}
+	// On the Pico machine.Serial is TinyGo's USB CDC port, which reads in
+	// bulk.
+	serial, ok := machine.Serial.(io.Reader)
+	if !ok {
+		panic("machine.Serial cannot read in bulk")
+	}
+	b := &board{serial: serial}
 	b.isr = func(p machine.Pin) {
 		t := ticks()
 		b.handler(int(p), p.Get(), t)
