@@ -8,6 +8,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/picoemu"
 	"github.com/gpiohil/gpiohil/rig/virtual"
 )
 
@@ -27,8 +28,9 @@ type mcuOpener func(ctx context.Context, fx *fixtures.Fixture, t target, wires [
 
 // mcuKinds maps fixtures' mcu.kind to its opener.
 var mcuKinds = map[string]mcuOpener{
-	"virtual": openVirtualMCU,
-	"serial":  openSerialMCU,
+	"virtual":  openVirtualMCU,
+	"pico-emu": openEmulatedPico,
+	"serial":   openSerialMCU,
 }
 
 // virtualMCU is the firmware core on a simulated board in this process,
@@ -71,6 +73,47 @@ func (v *virtualMCU) clock(ctx context.Context) (mcu.ClockModel, string, error) 
 func (v *virtualMCU) close() error {
 	err := v.c.Close()
 	v.m.Close()
+	return err
+}
+
+// emulatedPico is the Pico firmware's UF2 on an emulated RP2040, its USB
+// port on a pseudo-terminal reached through the real serial path, its
+// pins wired to the target by this process.
+type emulatedPico struct {
+	m *picoemu.MCU
+	c *mcu.Client
+}
+
+func openEmulatedPico(ctx context.Context, fx *fixtures.Fixture, t target, wires []Wire) (mcuSide, error) {
+	m, err := picoemu.Start(ctx, picoemu.Config{Firmware: fx.MCU.Firmware, Pins: fx.MCU.Pins})
+	if err != nil {
+		return nil, err
+	}
+	if err := t.attach(m, wires); err != nil {
+		m.Close()
+		return nil, err
+	}
+	c, err := mcu.Open(ctx, m.Path(), mcu.Options{Baud: fx.MCU.Baud, MinClockRate: picoemu.MinClockRate})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &emulatedPico{m: m, c: c}, nil
+}
+
+func (e *emulatedPico) client() *mcu.Client { return e.c }
+
+// clock is fitted from pings, as for a board: the emulated timer runs at
+// about half of real time, at a rate that varies with the machine's load,
+// so mapping its ticks to host time is approximate.
+func (e *emulatedPico) clock(ctx context.Context) (mcu.ClockModel, string, error) {
+	m, err := e.c.AlignClock(ctx, 64, 10*time.Millisecond)
+	return m, "min-RTT ping fit to the emulated RP2040's timer (emulated time, about half of real time)", err
+}
+
+func (e *emulatedPico) close() error {
+	err := e.c.Close()
+	e.m.Close()
 	return err
 }
 

@@ -144,7 +144,7 @@ func (c *Client) Pulse(ctx context.Context, s PulseSpec) error {
 	if period == 0 {
 		period = 2 * s.Width
 	}
-	limit := time.NewTimer(time.Duration(s.Count)*period + c.opts.LinkTimeout)
+	limit := time.NewTimer(c.opts.mcuTimed(time.Duration(s.Count)*period) + c.opts.LinkTimeout)
 	defer limit.Stop()
 	select {
 	case r := <-done:
@@ -210,10 +210,10 @@ func (c *Client) Probe(ctx context.Context, s ProbeSpec) (ProbeResult, error) {
 		c.mu.Unlock()
 		return ProbeResult{}, err
 	}
-	wait := s.Timeout + c.opts.LinkTimeout
+	wait := c.opts.mcuTimed(s.Timeout) + c.opts.LinkTimeout
 	if s.At != 0 {
 		if now, err := c.ReadClock(ctx); err == nil && s.At > now {
-			wait += c.Duration(s.At - now)
+			wait += c.opts.mcuTimed(c.Duration(s.At - now))
 		}
 	}
 	limit := time.NewTimer(wait)

@@ -8,6 +8,16 @@ type Options struct {
 	RTO         time.Duration // wait before retransmitting a command; 0 means 100ms
 	Retries     int           // retransmissions before giving up; 0 means 3
 	LinkTimeout time.Duration // silence after which the link is lost; 0 means 800ms
+	// MinClockRate is the slowest the MCU's clock may run against real
+	// time; 0 means 1 (a board's crystal). Waits for work the MCU times —
+	// pulse trains, probe timeouts — are stretched by its inverse. An
+	// emulated MCU, whose time runs slower than real time, sets it.
+	MinClockRate float64
+}
+
+// mcuTimed is how long to wait, in real time, for d of the MCU's time.
+func (o *Options) mcuTimed(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / o.MinClockRate)
 }
 
 func (o *Options) defaults() {
@@ -22,6 +32,9 @@ func (o *Options) defaults() {
 	}
 	if o.LinkTimeout == 0 {
 		o.LinkTimeout = 800 * time.Millisecond
+	}
+	if o.MinClockRate <= 0 || o.MinClockRate > 1 {
+		o.MinClockRate = 1
 	}
 }
 

@@ -35,6 +35,12 @@ var (
 // DefaultPins is the number of pins the firmware serves: GP0–GP22.
 const DefaultPins = 23
 
+// MinClockRate is the slowest the emulated clock is taken to run against
+// real time, for the host's waits on work the firmware times
+// (mcu.Options.MinClockRate). It runs at about 0.45 on an idle 2-core
+// machine; a tenth leaves room for a loaded one.
+const MinClockRate = 0.1
+
 // Config describes an emulated Pico.
 type Config struct {
 	// Firmware is the UF2 image to run (make firmware writes

@@ -1,0 +1,139 @@
+package specs
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
+)
+
+// An output that starts driving the level its line already has must not
+// show the line anything else on the way: no edge, however short. The
+// MCU's edge capture is the witness; each spec then makes one real change
+// to show the witness sees.
+var _ = node(func() {
+	Describe("Glitch-free outputs", Label("io", "glitch"), func() {
+		DescribeTable("the MCU turning a wire from its pull to a drive at the same level makes no edge",
+			func(ctx SpecContext, high bool) {
+				r := prepare(ctx)
+				for _, w := range r.Wires {
+					By(fmt.Sprintf("wire %s (MCU pin %d, target line %s), %s", w.Name, w.MCUPin, w.Line, levelName(high)))
+					release(ctx, w.Name, pullTo(high))
+					settle(ctx)
+					var deliveries atomic.Int32
+					ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: w.TargetPin, Mode: clx.Edge,
+						Polarity: clx.ActiveBoth, AssertedHigh: !high, Name: "glitch witness",
+						ISR: func(clx.InterruptContext) bool { deliveries.Add(1); return true }})
+					Expect(err).NotTo(HaveOccurred())
+					DeferCleanup(ic.Close) // on failure; closing twice is harmless
+					edges := watchWire(ctx, w)
+					drive(ctx, w.Name, high)
+					settle(ctx)
+					Expect(edges.quiet()).To(BeEmpty(), "the MCU's capture saw its pin leave %s on the way to driving it", levelName(high))
+					Expect(deliveries.Load()).To(BeZero(), "the target's interrupt on line %s saw an edge", w.Line)
+					Expect(mcuReads(ctx, w)).To(Equal(high), "the MCU drives %s", levelName(high))
+					// The witnesses see a real change.
+					drive(ctx, w.Name, !high)
+					settle(ctx)
+					Expect(edges.quiet()).To(HaveLen(1), "one edge when the MCU drives %s", levelName(!high))
+					Eventually(deliveries.Load).Within(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "the target's interrupt, for that edge")
+					edges.stop()
+					Expect(ic.Close()).To(Succeed())
+					release(ctx, w.Name, proto.PullNone)
+				}
+			},
+			Entry("high", true, SpecTimeout(specTimeout)),
+			Entry("low", false, SpecTimeout(specTimeout)),
+		)
+
+		DescribeTable("a target output opened at its line's level makes no edge",
+			func(ctx SpecContext, high bool) {
+				r := prepare(ctx)
+				for _, w := range r.Wires {
+					By(fmt.Sprintf("wire %s (MCU pin %d, target line %s), %s", w.Name, w.MCUPin, w.Line, levelName(high)))
+					release(ctx, w.Name, pullTo(high))
+					settle(ctx)
+					edges := watchWire(ctx, w)
+					out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output,
+						Initial: []byte{bit(high)}, Name: "glitch spec"})
+					Expect(err).NotTo(HaveOccurred())
+					DeferCleanup(out.Close)
+					settle(ctx)
+					Expect(edges.quiet()).To(BeEmpty(), "line %s left %s while its output connection opened", w.Line, levelName(high))
+					Expect(mcuReads(ctx, w)).To(Equal(high), "the target drives %s", levelName(high))
+					Expect(out.Write(ctx, []byte{bit(!high)})).To(Succeed())
+					settle(ctx)
+					Expect(edges.quiet()).To(HaveLen(1), "one edge when the target writes %s", levelName(!high))
+					edges.stop()
+					Expect(out.Close()).To(Succeed())
+					release(ctx, w.Name, proto.PullNone)
+				}
+			},
+			Entry("high", true, SpecTimeout(specTimeout)),
+			Entry("low", false, SpecTimeout(specTimeout)),
+		)
+	})
+})
+
+// wireWatch gathers the MCU's edge reports on one wire.
+type wireWatch struct {
+	sub  *mcu.Subscription
+	stop func()
+	pin  int
+}
+
+// watchWire arms the MCU's capture on a wire until the spec ends (or stop).
+func watchWire(ctx context.Context, w rig.Wire) *wireWatch {
+	GinkgoHelper()
+	sub, stop, err := theRig.Watch(ctx, w.Name, 256)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(stop)
+	return &wireWatch{sub: sub, stop: stop, pin: w.MCUPin}
+}
+
+// quiet returns the edges reported on the wire until none has come for the
+// fixture's quiet time.
+func (ww *wireWatch) quiet() []rig.EdgeEvent {
+	GinkgoHelper()
+	var got []rig.EdgeEvent
+	for {
+		select {
+		case e := <-ww.sub.C():
+			if e.Pin == ww.pin {
+				got = append(got, e)
+			}
+		case <-time.After(Fixture().Timing.Quiet):
+			Expect(ww.sub.Dropped()).To(BeZero(), "edge reports dropped by a slow subscriber")
+			return got
+		}
+	}
+}
+
+func pullTo(high bool) proto.Pull {
+	if high {
+		return proto.PullUp
+	}
+	return proto.PullDown
+}
+
+func levelName(high bool) string {
+	if high {
+		return "high"
+	}
+	return "low"
+}
+
+func bit(high bool) byte {
+	if high {
+		return 1
+	}
+	return 0
+}
