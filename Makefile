@@ -1,7 +1,7 @@
 # gpiohil — see README.md.
 GO ?= go
 
-.PHONY: test fmt-check vet race specs-variants test-vm bench-vm report-check bench dist firmware clean
+.PHONY: test fmt-check vet race specs-variants test-vm test-emu bench-vm report-check bench dist firmware clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -29,6 +29,15 @@ specs-variants:
 ## in $${XDG_CACHE_HOME:-~/.cache}/gpiohil.
 test-vm:
 	GPIOHIL_VM_OUT=$(CURDIR)/vm-out fixtures/qemu/vm.sh run
+
+## test-emu: the emulated tier — the Pico firmware (built first, see firmware) on an
+## emulated RP2040 (rp2040js, installed from its lockfile into the cache on first
+## use): the emulator's tests, the MCU conformance suite, and gpiohil check on the
+## pico-emu fixture. Needs Node.js 18+ and npm.
+test-emu: firmware
+	$(GO) test -race -count=1 ./rig/picoemu
+	$(GO) run ./cmd/gpiohil mcu conformance --emulate dist/gpiohil-pico.uf2
+	$(GO) run ./cmd/gpiohil check --fixture pico-emu
 
 ## bench-vm: the cdev measurements in the QEMU guest (bare go-gpiocdev vs clx).
 bench-vm:

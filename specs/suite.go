@@ -12,6 +12,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/specs/tree"
 )
 
 // FixtureEnv names the environment variable that selects the fixture for
@@ -89,6 +90,10 @@ var _ = node(func() {
 })
 
 var _ = node(func() {
+	ReportAfterSuite("skip reasons", func(r Report) {
+		reasons := tree.SkipReasons(r)
+		record(func(res *Results) { res.Skipped = reasons })
+	})
 	AfterSuite(func() {
 		if theRig != nil {
 			errs, lost := theRig.DriverErrors(), theRig.LostEvents()

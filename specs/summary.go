@@ -27,6 +27,8 @@ type Results struct {
 	// any call (lost kernel events, controller-driver errors in dispatch).
 	DriverErrors []error
 	LostEvents   uint64
+	// Skipped lists the specs skipped on purpose, each with its reason.
+	Skipped []string
 	// Failed reports whether a spec failed; Duration is the run's length.
 	Failed   bool
 	Duration time.Duration
@@ -65,6 +67,12 @@ func (res Results) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "\nNarrowest pulse answered edge by edge (active-both, %s): %v\n", res.MinPulseMode, res.MinPulse)
 	}
 	res.writeDriverErrors(w)
+	if len(res.Skipped) > 0 {
+		fmt.Fprintf(w, "\nSkipped (%d), and why\n", len(res.Skipped))
+		for _, s := range res.Skipped {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
+	}
 	fmt.Fprintf(w, "\nDone in %v.\n", res.Duration.Round(time.Millisecond))
 }
 

@@ -183,6 +183,8 @@ func (m *MCU) start(node, script string) error {
 	go func() {
 		err := m.cmd.Wait()
 		m.err = fmt.Errorf("%w: the emulator exited (%v)%s", ErrEmulator, err, m.stderr.suffix())
+		// The board is gone: so is its port, as an unplugged Pico's.
+		master.Close()
 		close(m.exit)
 	}()
 	// The USB serial port's bytes: the host's from the pty to the
@@ -310,7 +312,7 @@ func (m *MCU) Close() error {
 			}
 		}
 		if m.master != nil {
-			m.master.Close()
+			m.master.Close() // again, if the emulator's exit closed it: harmless
 			m.slave.Close()
 		}
 	})

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/rig"
@@ -132,13 +131,7 @@ var _ = node(func() {
 			identity.Decode(f.Payload)
 		}
 	}, NodeTimeout(time.Minute))
-	ReportAfterSuite("skip reasons", func(r Report) {
-		for _, sr := range r.SpecReports {
-			if sr.State == types.SpecStateSkipped && sr.Failure.Message != "" {
-				skipped = append(skipped, sr.FullText()+": "+sr.Failure.Message)
-			}
-		}
-	})
+	ReportAfterSuite("skip reasons", func(r Report) { skipped = tree.SkipReasons(r) })
 	AfterSuite(func(ctx SpecContext) {
 		if theLink != nil {
 			s := newSession(ctx)

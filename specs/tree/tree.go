@@ -4,7 +4,11 @@
 // conformance) must declare only the one it runs.
 package tree
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
 
 // Tree collects a spec tree's top-level nodes (containers, BeforeSuite,
 // AfterSuite, ReportAfterSuite). The zero value is ready to use.
@@ -27,4 +31,17 @@ func (t *Tree) Declare() {
 			declare()
 		}
 	})
+}
+
+// SkipReasons lists the specs of a report that were skipped on purpose,
+// each as "spec: reason" (specs a label filter left out have no reason
+// and are not listed).
+func SkipReasons(r types.Report) []string {
+	var out []string
+	for _, sr := range r.SpecReports {
+		if sr.State == types.SpecStateSkipped && sr.Failure.Message != "" {
+			out = append(out, sr.FullText()+": "+sr.Failure.Message)
+		}
+	}
+	return out
 }
