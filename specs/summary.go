@@ -27,7 +27,7 @@ type Results struct {
 	// any call (lost kernel events, controller-driver errors in dispatch).
 	DriverErrors []error
 	LostEvents   uint64
-	// Skipped lists the specs skipped on purpose, each with its reason.
+	// Skipped lists the specs skipped on purpose, each as "spec: reason".
 	Skipped []string
 	// Failed reports whether a spec failed; Duration is the run's length.
 	Failed   bool
@@ -67,12 +67,7 @@ func (res Results) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "\nNarrowest pulse answered edge by edge (active-both, %s): %v\n", res.MinPulseMode, res.MinPulse)
 	}
 	res.writeDriverErrors(w)
-	if len(res.Skipped) > 0 {
-		fmt.Fprintf(w, "\nSkipped (%d), and why\n", len(res.Skipped))
-		for _, s := range res.Skipped {
-			fmt.Fprintf(w, "  %s\n", s)
-		}
-	}
+	res.writeSkipped(w)
 	fmt.Fprintf(w, "\nDone in %v.\n", res.Duration.Round(time.Millisecond))
 }
 
@@ -147,5 +142,29 @@ func (res Results) writeDriverErrors(w io.Writer) {
 			break
 		}
 		fmt.Fprintf(w, "  %v\n", e)
+	}
+}
+
+// writeSkipped lists the specs skipped on purpose under their reasons,
+// unless broken wiring skipped them all (the wiring table says why).
+func (res Results) writeSkipped(w io.Writer) {
+	if len(res.Skipped) == 0 || (res.Wiring != nil && !res.WiringOK) {
+		return
+	}
+	fmt.Fprintf(w, "\nSkipped on purpose (%d)\n", len(res.Skipped))
+	var reasons []string
+	specs := map[string][]string{}
+	for _, s := range res.Skipped {
+		spec, reason, _ := strings.Cut(s, ": ")
+		if specs[reason] == nil {
+			reasons = append(reasons, reason)
+		}
+		specs[reason] = append(specs[reason], spec)
+	}
+	for _, r := range reasons {
+		fmt.Fprintf(w, "  %s:\n", r)
+		for _, s := range specs[r] {
+			fmt.Fprintf(w, "    %s\n", s)
+		}
 	}
 }
