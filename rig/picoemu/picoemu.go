@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/creack/pty"
@@ -167,8 +166,9 @@ func (m *MCU) start(node, script string) error {
 	}
 	m.cmd = exec.Command(node, args...)
 	m.cmd.ExtraFiles = []*os.File{child} // fd 3
+	// If this process dies, the emulator's stdin and pin link close and it
+	// exits on its own.
 	m.cmd.Stderr = m.stderr
-	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdin, err := m.cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrEmulator, err)
