@@ -2,6 +2,9 @@ package rig_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,8 +13,25 @@ import (
 )
 
 // The wiring check names the wire and the fault for every fault the
-// harness can inject, in both directions.
+// harness can inject, in both directions: with the virtual MCU, and with
+// the Pico firmware on the emulated RP2040 (when make firmware has built
+// it).
 func TestCheckWiringDiagnoses(t *testing.T) {
+	t.Run("virtual", func(t *testing.T) { checkWiringDiagnoses(t, simFixture(t)) })
+	t.Run("pico-emu", func(t *testing.T) {
+		uf2, err := filepath.Abs("../dist/gpiohil-pico.uf2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(uf2); err != nil {
+			t.Skipf("needs the Pico firmware image %s: build it with make firmware", uf2)
+		}
+		src := strings.Replace(simFixture(t), "tier: sim", "tier: emulated", 1)
+		checkWiringDiagnoses(t, strings.Replace(src, "mcu: {kind: virtual}", "mcu: {kind: pico-emu, firmware: "+uf2+"}", 1))
+	})
+}
+
+func checkWiringDiagnoses(t *testing.T, fixture string) {
 	for _, tc := range []struct {
 		faults string
 		want   map[string]string
@@ -23,7 +43,7 @@ func TestCheckWiringDiagnoses(t *testing.T) {
 		{"- {wire: stim0, kind: swapped, with: io2}", map[string]string{"stim0": "swapped with io2", "io2": "swapped with stim0", "ack0": "ok"}},
 	} {
 		t.Run(tc.faults, func(t *testing.T) {
-			src := simFixture(t)
+			src := fixture
 			if tc.faults != "" {
 				src += "  faults:\n    " + tc.faults + "\n"
 			}
