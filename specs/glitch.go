@@ -25,9 +25,7 @@ var _ = node(func() {
 			func(ctx SpecContext, high bool) {
 				r := prepare(ctx)
 				for _, w := range r.Wires {
-					By(fmt.Sprintf("wire %s (MCU pin %d, target line %s), %s", w.Name, w.MCUPin, w.Line, levelName(high)))
-					release(ctx, w.Name, pullTo(high))
-					settle(ctx)
+					pullWire(ctx, w, high)
 					var deliveries atomic.Int32
 					ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: w.TargetPin, Mode: clx.Edge,
 						Polarity: clx.ActiveBoth, AssertedHigh: !high, Name: "glitch witness",
@@ -58,9 +56,7 @@ var _ = node(func() {
 			func(ctx SpecContext, high bool) {
 				r := prepare(ctx)
 				for _, w := range r.Wires {
-					By(fmt.Sprintf("wire %s (MCU pin %d, target line %s), %s", w.Name, w.MCUPin, w.Line, levelName(high)))
-					release(ctx, w.Name, pullTo(high))
-					settle(ctx)
+					pullWire(ctx, w, high)
 					edges := watchWire(ctx, w)
 					out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output,
 						Initial: []byte{bit(high)}, Name: "glitch spec"})
@@ -82,6 +78,15 @@ var _ = node(func() {
 		)
 	})
 })
+
+// pullWire makes the MCU release a wire with the pull that gives it the
+// level high (or low), and lets the level cross.
+func pullWire(ctx context.Context, w rig.Wire, high bool) {
+	GinkgoHelper()
+	By(fmt.Sprintf("wire %s (MCU pin %d, target line %s) pulled %s", w.Name, w.MCUPin, w.Line, levelName(high)))
+	release(ctx, w.Name, pullTo(high))
+	settle(ctx)
+}
 
 // wireWatch gathers the MCU's edge reports on one wire.
 type wireWatch struct {

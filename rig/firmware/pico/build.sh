@@ -37,17 +37,8 @@ if [ -n "$go_minor" ] && [ "$go_minor" -gt 26 ]; then
 	export GOTOOLCHAIN=go1.25.5
 fi
 
-ensure_packages() {
-	local missing=()
-	for p in "${packages[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return
-	[ "$(id -u)" = 0 ] || die "missing Debian packages: ${missing[*]} (install them, or run as root)"
-	log "installing ${missing[*]} (about 140 MB)"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# ensure_packages: Debian's LLVM, installed when missing and root (about 140 MB).
+. "$repo/scripts/debian.sh"
 
 # A private apt configuration: the machine's own Debian archive (as its apt
 # sources name it) with the source indexes of this release and the binary and
@@ -105,10 +96,11 @@ binary_package() {
 }
 
 toolchain() {
+	# TinyGo links Debian's LLVM libraries: they must stay installed.
+	ensure_packages "${packages[@]}"
 	[ -x "$root/build/tinygo" ] && [ -e "$root/.complete" ] && return 0
 	local t0 t
 	t0=$(now)
-	ensure_packages
 	mkdir -p "$cache/dl"
 
 	t=$(now)
