@@ -21,14 +21,25 @@ type Verdict struct {
 	Unstable string
 	// Skipped, when not empty, says why this direction was not checked.
 	Skipped string
+	// Readback, when not empty, says the MCU's own pin did not read the
+	// level it was driving (MCU → target only): the pin is overpowered (a
+	// short) or the firmware does not drive what it is told to.
+	Readback string
 }
 
 // OK reports whether the direction is healthy or could not be checked.
-func (v Verdict) OK() bool { return v.Fault == fixtures.Healthy && v.Unstable == "" }
+func (v Verdict) OK() bool {
+	return v.Fault == fixtures.Healthy && v.Unstable == "" && v.Readback == ""
+}
 
 // String is the verdict in words: "ok", the fault ("swapped with ack1"),
 // "unstable: …" or "not checked: …".
 func (v Verdict) String() string {
+	if v.Readback != "" {
+		w := v
+		w.Readback = ""
+		return w.String() + " (" + v.Readback + ")"
+	}
 	switch {
 	case v.Skipped != "":
 		return "not checked: " + v.Skipped
@@ -82,15 +93,17 @@ func (r *Rig) CheckWiring(ctx context.Context) ([]WireResult, error) {
 
 	// MCU → target.
 	var r1, r0 [][]bool
+	var own1, own0 [][]bool
 	var err error
-	if r1, err = r.forward(ctx, true); err != nil {
+	if r1, own1, err = r.forward(ctx, true); err != nil {
 		return nil, err
 	}
-	if r0, err = r.forward(ctx, false); err != nil {
+	if r0, own0, err = r.forward(ctx, false); err != nil {
 		return nil, err
 	}
 	for j := range r.Wires {
 		res[j].Forward = r.classify(j, column(r1, j), column(r0, j))
+		res[j].Forward.Readback = readback(j, column(own1, j), column(own0, j))
 	}
 
 	// Target → MCU.
@@ -174,38 +187,66 @@ func bits(v []bool) string {
 	return b.String()
 }
 
+// readback describes how wire j's MCU pin disagreed with its own drive in
+// the walking-one (one) and walking-zero (zero) steps, or returns "".
+func readback(j int, one, zero []bool) string {
+	for i := range one {
+		for _, s := range []struct {
+			read, drove bool
+		}{{one[i], i == j}, {zero[i], i != j}} {
+			if s.read != s.drove {
+				return fmt.Sprintf("the MCU's own pin read %d while it drove %d: a short, or firmware that does not drive", bit(s.read), bit(s.drove))
+			}
+		}
+	}
+	return ""
+}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // forward drives the walking pattern from the MCU and reads every target
-// line, pulled the opposite way. reads[i][t] is line t in step i.
-func (r *Rig) forward(ctx context.Context, one bool) ([][]bool, error) {
+// line, pulled the opposite way, and the MCU's own pins. reads[i][t] is
+// line t in step i, own[i][t] wire t's MCU pin.
+func (r *Rig) forward(ctx context.Context, one bool) (reads, own [][]bool, err error) {
 	pull := clx.PullUp
 	if one {
 		pull = clx.PullDown
 	}
 	in, err := r.connectAll(ctx, clx.IOConfig{Pull: pull})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer in.Close()
-	reads := make([][]bool, len(r.Wires))
+	reads, own = make([][]bool, len(r.Wires)), make([][]bool, len(r.Wires))
 	buf := make([]byte, (len(r.Wires)+7)/8)
 	for i := range r.Wires {
 		for k, w := range r.Wires {
 			if err := r.Drive(ctx, w.Name, (k == i) == one); err != nil {
-				return nil, fmt.Errorf("wiring check: %w", err)
+				return nil, nil, fmt.Errorf("wiring check: %w", err)
 			}
 		}
 		if err := r.Settle(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := in.Read(ctx, buf); err != nil {
-			return nil, fmt.Errorf("wiring check: read target lines: %w", err)
+			return nil, nil, fmt.Errorf("wiring check: read target lines: %w", err)
 		}
-		reads[i] = make([]bool, len(r.Wires))
-		for t := range r.Wires {
+		levels, err := r.MCU.ReadPins(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("wiring check: read MCU pins: %w", err)
+		}
+		reads[i], own[i] = make([]bool, len(r.Wires)), make([]bool, len(r.Wires))
+		for t, w := range r.Wires {
 			reads[i][t] = buf[t/8]&(1<<(t%8)) != 0
+			own[i][t] = levels&(1<<w.MCUPin) != 0
 		}
 	}
-	return reads, nil
+	return reads, own, nil
 }
 
 // connectAll connects every wire's target line, in wire order, as cfg
