@@ -6,12 +6,17 @@
 // A:B wires GPa to GPb with a jumper: what one drives or pulls, the other
 // reads, at the same emulated instant.
 //
-// gpiohil starts it (rig/picoemu) and talks to it on three descriptors:
-//   stdin/stdout  the bytes of the Pico's USB CDC serial port, both ways;
-//   fd 3          a socket carrying pin lines (below);
-//   stderr        diagnostics.
+// gpiohil starts it (rig/picoemu) and talks to it on stdin and stdout, in
+// frames: a kind byte, a 16-bit little-endian length, that many bytes.
+//   S  bytes of the Pico's USB CDC serial port (host to firmware on stdin,
+//      firmware to host on stdout);
+//   P  one pin line (below), ASCII, no newline.
+// One stream each way keeps cause before effect: a pin the firmware changed
+// before it answered a command reaches gpiohil before the answer, and a
+// level gpiohil put on a wire before it sent a command reaches the pin
+// before the command. stderr carries diagnostics.
 //
-// Pin lines, one message per line, fields separated by one space:
+// Pin lines, fields separated by one space:
 //   emulator -> gpiohil
 //     ready PINS NS          USB enumerated and the port open: serve it
 //     pin N STATE NS         what GPn now puts on its wire, at emulated time NS
@@ -30,8 +35,7 @@
 // else its pull. So a driven pin reads back its own level (as on silicon) and
 // no answer crossing the host can arrive stale.
 import { RP2040, USBCDC, GPIOPinState, createSetupPacket, DataDirection, SetupType, SetupRecipient } from 'rp2040js';
-import { readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { readFileSync, writeSync } from 'node:fs';
 
 const FLASH = 0x10000000;
 const VECTORS = FLASH + 0x100; // the application's vector table, after boot2
@@ -126,8 +130,25 @@ let heldRead = null;
   };
 }
 
-// Serial: host bytes in, firmware bytes out. (stdout is a pipe: Node writes
-// it synchronously on Linux, so output leaves in emulated-time order.)
+// Frames out, written synchronously and in order.
+function frame(kind, payload) {
+  const f = Buffer.allocUnsafe(3 + payload.length);
+  f[0] = kind.charCodeAt(0);
+  f.writeUInt16LE(payload.length, 1);
+  payload.copy ? payload.copy(f, 3) : f.set(payload, 3);
+  writeAll(f);
+}
+function writeAll(buf) {
+  for (let off = 0; off < buf.length;) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') { process.stderr.write(`pico-emu: stdout: ${e.message}\n`); process.exit(0); }
+    }
+  }
+}
+
+// Serial: host bytes in, firmware bytes out.
 // Emulator fix 3c: the emulated host's transmit FIFO holds 512 bytes and
 // drops the rest; a host's serial driver holds what the device has not
 // taken yet and makes the writer wait. The host's bytes queue here, the
@@ -147,14 +168,13 @@ function feed() {
   if (queued < QUEUE_MAX / 2 && process.stdin.isPaused()) process.stdin.resume();
   if (heldRead && fifo.itemCount > 0) { const r = heldRead; heldRead = null; r(); }
 }
-process.stdin.on('data', (chunk) => {
-  hostQueue.push(chunk);
-  queued += chunk.length;
+function serialIn(bytes) {
+  hostQueue.push(bytes);
+  queued += bytes.length;
   if (queued >= QUEUE_MAX) process.stdin.pause();
   feed();
-});
-process.stdin.on('end', () => process.exit(0));
-cdc.onSerialData = (buf) => process.stdout.write(buf);
+}
+cdc.onSerialData = (buf) => { flush(); frame('S', Buffer.from(buf)); };
 
 // Pins.
 const pins = mcu.gpio.slice(0, GPIOS).map(() => ({ ext: 'Z', state: 'Z' }));
@@ -180,13 +200,13 @@ function resolve(n) {
   if (mcu.gpio[n].rawInputValue !== level) mcu.gpio[n].setInputValue(level);
 }
 
-const link = new Socket({ fd: 3, readable: true, writable: true });
-link.on('error', (e) => fail(`pin link: ${e.message}`));
-link.on('end', () => process.exit(0));
 let out = [];
 let outputChanged = false;
 function send(line) { out.push(line); }
-function flush() { if (out.length) { link.write(out.join('\n') + '\n'); out = []; } }
+function flush() {
+  for (const line of out) frame('P', Buffer.from(line, 'latin1'));
+  out = [];
+}
 
 mcu.gpio.slice(0, GPIOS).forEach((g, n) => {
   pins[n].state = STATE[g.value];
@@ -201,23 +221,32 @@ mcu.gpio.slice(0, GPIOS).forEach((g, n) => {
   });
 });
 
-let inbuf = '';
-link.on('data', (chunk) => {
-  inbuf += chunk.toString('latin1');
-  let i;
-  while ((i = inbuf.indexOf('\n')) >= 0) {
-    const line = inbuf.slice(0, i);
-    inbuf = inbuf.slice(i + 1);
-    const [cmd, a, b] = line.split(' ');
-    if (cmd === 'time' && a === undefined) { send(`now ${Math.round(mcu.clock.nanos)}`); flush(); continue; }
-    const n = Number(a);
-    if (cmd !== 'ext' || !Number.isInteger(n) || n < 0 || n >= GPIOS || !['L', 'H', 'Z'].includes(b)) {
-      fail(`pin link: bad line ${JSON.stringify(line)}`);
-    }
-    pins[n].ext = b;
-    resolve(n);
+function pinLine(line) {
+  const [cmd, a, b] = line.split(' ');
+  if (cmd === 'time' && a === undefined) { send(`now ${Math.round(mcu.clock.nanos)}`); flush(); return; }
+  const n = Number(a);
+  if (cmd !== 'ext' || !Number.isInteger(n) || n < 0 || n >= GPIOS || !['L', 'H', 'Z'].includes(b)) {
+    fail(`bad pin line ${JSON.stringify(line)}`);
+  }
+  pins[n].ext = b;
+  resolve(n);
+}
+
+// Frames in, in order.
+let inbuf = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  inbuf = inbuf.length ? Buffer.concat([inbuf, chunk]) : chunk;
+  while (inbuf.length >= 3) {
+    const len = inbuf.readUInt16LE(1);
+    if (inbuf.length < 3 + len) break;
+    const kind = String.fromCharCode(inbuf[0]), payload = inbuf.subarray(3, 3 + len);
+    inbuf = inbuf.subarray(3 + len);
+    if (kind === 'S') serialIn(Buffer.from(payload));
+    else if (kind === 'P') pinLine(payload.toString('latin1'));
+    else fail(`bad frame kind ${JSON.stringify(kind)}`);
   }
 });
+process.stdin.on('end', () => process.exit(0));
 
 cdc.onDeviceConnected = () => {
   for (let n = 0; n < GPIOS; n++) send(`pin ${n} ${pins[n].state} ${Math.round(mcu.clock.nanos)}`);

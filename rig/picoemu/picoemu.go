@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/creack/pty"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/gpiohil/gpiohil/rig/firmware"
@@ -24,7 +23,7 @@ import (
 // Errors.
 var (
 	// ErrEmulator means the emulator could not be set up, or exited, or
-	// broke the pin link's rules; the message says which and carries the
+	// broke the rules of its stream; the message says which and carries the
 	// emulator's last diagnostics.
 	ErrEmulator = errors.New("picoemu: emulated Pico")
 	// ErrFirmware means the firmware image is missing or unreadable.
@@ -59,15 +58,19 @@ type Config struct {
 
 // MCU is a running emulated Pico: the firmware on the emulator in a Node
 // process, its USB serial port served on a pseudo-terminal, its pins
-// carried by a link to this process.
+// carried to this process. One stream each way (the emulator's stdin and
+// stdout, in frames; see pico.mjs) carries both the serial bytes and the
+// pin lines, so that cause comes before effect: a pin the firmware changed
+// before answering a command is on its wire before the answer reaches the
+// pty, and a level put on a wire before a command reaches the pin first.
 type MCU struct {
 	cfg  Config
 	cmd  *exec.Cmd
 	exit chan struct{} // closed when the emulator has exited
 	err  error         // why it exited, valid after exit is closed
 
-	master, slave *os.File // the pty: the host opens slave's path
-	link          *os.File // the pin link's socket
+	master, slave *os.File       // the pty: the host opens slave's path
+	stdin         io.WriteCloser // frames to the emulator
 	stderr        *tail
 
 	mu      sync.Mutex // protects outputs, ext, obs, emulated
@@ -76,7 +79,8 @@ type MCU struct {
 	obs     []func(firmware.PinOutput)
 	clock   clockPoint
 
-	writeMu   sync.Mutex // serializes link writes
+	writeMu   sync.Mutex // serializes frames to the emulator
+	extMu     sync.Mutex // one SetInput at a time: ext lines leave in the order their states were recorded
 	nowMu     sync.Mutex // one time request at a time
 	nowCh     chan time.Duration
 	ready     chan struct{}
@@ -142,7 +146,7 @@ func Start(ctx context.Context, cfg Config) (*MCU, error) {
 	}
 }
 
-// start opens the pty and the pin link and runs the emulator process.
+// start opens the pty and runs the emulator process.
 func (m *MCU) start(node, script string) error {
 	master, slave, err := pty.Open()
 	if err != nil {
@@ -152,27 +156,18 @@ func (m *MCU) start(node, script string) error {
 	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
 		return fmt.Errorf("%w: raw mode on %s: %v", ErrEmulator, slave.Name(), err)
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("%w: pin link: %v", ErrEmulator, err)
-	}
-	m.link = os.NewFile(uintptr(fds[0]), "pin link")
-	child := os.NewFile(uintptr(fds[1]), "pin link (emulator end)")
-	defer child.Close()
-
 	args := []string{script, m.cfg.Firmware}
 	if j := m.cfg.Jumper; j != nil {
 		args = append(args, fmt.Sprintf("%d:%d", j[0], j[1]))
 	}
 	m.cmd = exec.Command(node, args...)
-	m.cmd.ExtraFiles = []*os.File{child} // fd 3
-	// If this process dies, the emulator's stdin and pin link close and it
-	// exits on its own.
+	// If this process dies, the emulator's stdin closes and it exits.
 	m.cmd.Stderr = m.stderr
 	stdin, err := m.cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrEmulator, err)
 	}
+	m.stdin = stdin
 	stdout, err := m.cmd.StdoutPipe()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrEmulator, err)
@@ -187,12 +182,83 @@ func (m *MCU) start(node, script string) error {
 		master.Close()
 		close(m.exit)
 	}()
-	// The USB serial port's bytes: the host's from the pty to the
-	// emulator, the firmware's back.
-	go func() { _, _ = io.Copy(stdin, master); stdin.Close() }()
-	go func() { _, _ = io.Copy(master, stdout) }()
-	go m.readLink()
+	go m.toEmulator(master)
+	go m.fromEmulator(stdout, master)
 	return nil
+}
+
+// Frame kinds on the emulator's stdin and stdout.
+const (
+	frameSerial = 'S' // USB CDC bytes
+	frameLine   = 'P' // a pin line
+	frameMax    = 0xffff
+)
+
+// send writes one frame to the emulator.
+func (m *MCU) send(kind byte, payload []byte) error {
+	m.writeMu.Lock()
+	defer m.writeMu.Unlock()
+	for len(payload) > 0 || kind == frameLine {
+		n := min(len(payload), frameMax)
+		f := make([]byte, 3+n)
+		f[0], f[1], f[2] = kind, byte(n), byte(n>>8)
+		copy(f[3:], payload[:n])
+		if _, err := m.stdin.Write(f); err != nil {
+			return fmt.Errorf("%w: write to the emulator: %v", ErrEmulator, err)
+		}
+		payload = payload[n:]
+		if kind == frameLine {
+			break
+		}
+	}
+	return nil
+}
+
+// toEmulator carries what the host writes on the pty to the firmware's
+// USB port.
+func (m *MCU) toEmulator(master *os.File) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := master.Read(buf)
+		if n > 0 && m.send(frameSerial, buf[:n]) != nil {
+			return
+		}
+		if err != nil {
+			m.stdin.Close()
+			return
+		}
+	}
+}
+
+// fromEmulator reads the emulator's frames in order: serial bytes go to
+// the pty, pin lines are handled (observers run) before the next frame.
+func (m *MCU) fromEmulator(stdout io.Reader, master *os.File) {
+	r := bufio.NewReaderSize(stdout, 64<<10)
+	hdr := make([]byte, 3)
+	buf := make([]byte, frameMax)
+	for {
+		if _, err := io.ReadFull(r, hdr); err != nil {
+			return
+		}
+		n := int(hdr[1]) | int(hdr[2])<<8
+		if _, err := io.ReadFull(r, buf[:n]); err != nil {
+			return
+		}
+		var err error
+		switch hdr[0] {
+		case frameSerial:
+			_, _ = master.Write(buf[:n]) // fails only when the host has gone
+		case frameLine:
+			err = m.handle(strings.Fields(string(buf[:n])))
+		default:
+			err = fmt.Errorf("frame of unknown kind %q", hdr[0])
+		}
+		if err != nil {
+			fmt.Fprintf(m.stderr, "picoemu: %v\n", err)
+			_ = m.cmd.Process.Kill()
+			return
+		}
+	}
 }
 
 // Path returns the pseudo-terminal the host opens, as it would
@@ -214,7 +280,8 @@ func (m *MCU) Output(pin int) firmware.PinOutput {
 }
 
 // OnDrive registers fn to receive every change of what a pin puts on its
-// wire. fn runs in the goroutine reading the pin link, with no lock held.
+// wire. fn runs in the goroutine reading the emulator, with no lock held,
+// before any later serial byte reaches the pty.
 func (m *MCU) OnDrive(fn func(firmware.PinOutput)) {
 	m.mu.Lock()
 	m.obs = append(m.obs, fn)
@@ -234,8 +301,8 @@ func (m *MCU) SetInput(pin int, driven, level bool) error {
 			s = 'H'
 		}
 	}
-	m.writeMu.Lock()
-	defer m.writeMu.Unlock()
+	m.extMu.Lock()
+	defer m.extMu.Unlock()
 	m.mu.Lock()
 	same := m.ext[pin] == s
 	m.ext[pin] = s
@@ -243,10 +310,7 @@ func (m *MCU) SetInput(pin int, driven, level bool) error {
 	if same {
 		return nil
 	}
-	if _, err := fmt.Fprintf(m.link, "ext %d %c\n", pin, s); err != nil {
-		return fmt.Errorf("%w: pin link: %v", ErrEmulator, err)
-	}
-	return nil
+	return m.send(frameLine, fmt.Appendf(nil, "ext %d %c", pin, s))
 }
 
 // Emulated returns the emulated time last reported and the host time of
@@ -263,11 +327,8 @@ func (m *MCU) Emulated() (emulated time.Duration, at time.Time) {
 func (m *MCU) Now(ctx context.Context) (time.Duration, error) {
 	m.nowMu.Lock()
 	defer m.nowMu.Unlock()
-	m.writeMu.Lock()
-	_, err := m.link.Write([]byte("time\n"))
-	m.writeMu.Unlock()
-	if err != nil {
-		return 0, fmt.Errorf("%w: pin link: %v", ErrEmulator, err)
+	if err := m.send(frameLine, []byte("time")); err != nil {
+		return 0, err
 	}
 	timer := time.NewTimer(5 * time.Second)
 	defer timer.Stop()
@@ -300,8 +361,8 @@ func (m *MCU) Err() error {
 // port does) and releases the pty. Idempotent.
 func (m *MCU) Close() error {
 	m.closeOnce.Do(func() {
-		if m.link != nil {
-			m.link.Close()
+		if m.stdin != nil {
+			m.stdin.Close()
 		}
 		if m.cmd != nil && m.cmd.Process != nil {
 			select {
@@ -319,22 +380,8 @@ func (m *MCU) Close() error {
 	return nil
 }
 
-// readLink reads the emulator's pin lines (see pico.mjs) until the link
-// closes.
-func (m *MCU) readLink() {
-	sc := bufio.NewScanner(m.link)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if err := m.handle(f); err != nil {
-			fmt.Fprintf(m.stderr, "picoemu: %v\n", err)
-			_ = m.cmd.Process.Kill()
-			return
-		}
-	}
-}
-
 func (m *MCU) handle(f []string) error {
-	bad := fmt.Errorf("bad pin link line %q", strings.Join(f, " "))
+	bad := fmt.Errorf("bad pin line %q", strings.Join(f, " "))
 	if len(f) < 2 {
 		return bad
 	}

@@ -183,3 +183,44 @@ func TestEmulatorExit(t *testing.T) {
 		t.Errorf("ping after the emulator died: %v, want mcu.ErrDisconnected", err)
 	}
 }
+
+// Cause comes before effect across the bridge, every time: a pin the
+// firmware changed before answering a command is on its wire here before
+// the answer arrives, and a level put on a wire here before a command is
+// on the pin when the firmware runs it. (With the serial bytes and the pin
+// lines on separate channels, a few in a thousand arrived late.)
+func TestCauseBeforeEffect(t *testing.T) {
+	m, c := start(t, Config{Firmware: firmwareImage(t)})
+	ctx := context.Background()
+	if err := c.SetPin(ctx, 6, proto.DriveHiZ, proto.PullNone); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	late, stale := 0, 0
+	for i := range n {
+		high := i%2 == 0
+		d := proto.DriveLow
+		if high {
+			d = proto.DriveHigh
+		}
+		if err := c.SetPin(ctx, 4, d, proto.PullNone); err != nil {
+			t.Fatal(err)
+		}
+		if o := m.Output(4); o.Level != high {
+			late++
+		}
+		if err := m.SetInput(6, true, high); err != nil {
+			t.Fatal(err)
+		}
+		pins, err := c.ReadPins(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pins>>6&1 == 1 != high {
+			stale++
+		}
+	}
+	if late > 0 || stale > 0 {
+		t.Errorf("of %d: %d drives seen after the firmware's answer, %d reads that missed a level set before the command", n, late, stale)
+	}
+}
