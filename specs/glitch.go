@@ -35,13 +35,13 @@ var _ = node(func() {
 					edges := watchWire(ctx, w)
 					drive(ctx, w.Name, high)
 					settle(ctx)
-					Expect(edges.quiet()).To(BeEmpty(), "the MCU's capture saw its pin leave %s on the way to driving it", levelName(high))
+					Expect(edges.quiet()).To(BeEmpty(), "the MCU's capture saw its pin leave %s on the way to driving it", proto.DriveLevel(high))
 					Expect(deliveries.Load()).To(BeZero(), "the target's interrupt on line %s saw an edge", w.Line)
-					Expect(mcuReads(ctx, w)).To(Equal(high), "the MCU drives %s", levelName(high))
+					Expect(mcuReads(ctx, w)).To(Equal(high), "the MCU drives %s", proto.DriveLevel(high))
 					// The witnesses see a real change.
 					drive(ctx, w.Name, !high)
 					settle(ctx)
-					Expect(edges.quiet()).To(HaveLen(1), "one edge when the MCU drives %s", levelName(!high))
+					Expect(edges.quiet()).To(HaveLen(1), "one edge when the MCU drives %s", proto.DriveLevel(!high))
 					Eventually(deliveries.Load).Within(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "the target's interrupt, for that edge")
 					edges.stop()
 					Expect(ic.Close()).To(Succeed())
@@ -63,11 +63,11 @@ var _ = node(func() {
 					Expect(err).NotTo(HaveOccurred())
 					DeferCleanup(out.Close)
 					settle(ctx)
-					Expect(edges.quiet()).To(BeEmpty(), "line %s left %s while its output connection opened", w.Line, levelName(high))
-					Expect(mcuReads(ctx, w)).To(Equal(high), "the target drives %s", levelName(high))
+					Expect(edges.quiet()).To(BeEmpty(), "line %s left %s while its output connection opened", w.Line, proto.DriveLevel(high))
+					Expect(mcuReads(ctx, w)).To(Equal(high), "the target drives %s", proto.DriveLevel(high))
 					Expect(out.Write(ctx, []byte{bit(!high)})).To(Succeed())
 					settle(ctx)
-					Expect(edges.quiet()).To(HaveLen(1), "one edge when the target writes %s", levelName(!high))
+					Expect(edges.quiet()).To(HaveLen(1), "one edge when the target writes %s", proto.DriveLevel(!high))
 					edges.stop()
 					Expect(out.Close()).To(Succeed())
 					release(ctx, w.Name, proto.PullNone)
@@ -83,7 +83,7 @@ var _ = node(func() {
 // level high (or low), and lets the level cross.
 func pullWire(ctx context.Context, w rig.Wire, high bool) {
 	GinkgoHelper()
-	By(fmt.Sprintf("wire %s (MCU pin %d, target line %s) pulled %s", w.Name, w.MCUPin, w.Line, levelName(high)))
+	By(fmt.Sprintf("wire %s (MCU pin %d, target line %s) pulled %s", w.Name, w.MCUPin, w.Line, proto.DriveLevel(high)))
 	release(ctx, w.Name, pullTo(high))
 	settle(ctx)
 }
@@ -127,13 +127,6 @@ func pullTo(high bool) proto.Pull {
 		return proto.PullUp
 	}
 	return proto.PullDown
-}
-
-func levelName(high bool) string {
-	if high {
-		return "high"
-	}
-	return "low"
 }
 
 func bit(high bool) byte {

@@ -135,7 +135,7 @@ function frame(kind, payload) {
   const f = Buffer.allocUnsafe(3 + payload.length);
   f[0] = kind.charCodeAt(0);
   f.writeUInt16LE(payload.length, 1);
-  payload.copy ? payload.copy(f, 3) : f.set(payload, 3);
+  f.set(payload, 3);
   writeAll(f);
 }
 function writeAll(buf) {
@@ -174,7 +174,7 @@ function serialIn(bytes) {
   if (queued >= QUEUE_MAX) process.stdin.pause();
   feed();
 }
-cdc.onSerialData = (buf) => { flush(); frame('S', Buffer.from(buf)); };
+cdc.onSerialData = (buf) => { flush(); frame('S', buf); };
 
 // Pins.
 const pins = mcu.gpio.slice(0, GPIOS).map(() => ({ ext: 'Z', state: 'Z' }));

@@ -33,6 +33,9 @@ var (
 // DefaultPins is the number of pins the firmware serves: GP0–GP22.
 const DefaultPins = 23
 
+// GPIOs is the RP2040's GPIO count, GP0–GP29 (as pico.mjs has it).
+const GPIOs = 30
+
 // MinClockRate is the slowest the emulated clock is taken to run against
 // real time, for the host's waits on work the firmware times
 // (mcu.Options.MinClockRate). It runs at about 0.45 on an idle 2-core
@@ -100,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (*MCU, error) {
 	if cfg.Pins == 0 {
 		cfg.Pins = DefaultPins
 	}
-	if cfg.Pins < 1 || cfg.Pins > 30 {
+	if cfg.Pins < 1 || cfg.Pins > GPIOs {
 		return nil, fmt.Errorf("%w: %d pins, the RP2040 has GP0–GP29", ErrEmulator, cfg.Pins)
 	}
 	if j := cfg.Jumper; j != nil && (j[0] == j[1] || min(j[0], j[1]) < 0 || max(j[0], j[1]) >= cfg.Pins) {
@@ -194,22 +197,13 @@ const (
 	frameMax    = 0xffff
 )
 
-// send writes one frame to the emulator.
+// send writes one frame (payload at most frameMax bytes) to the emulator.
 func (m *MCU) send(kind byte, payload []byte) error {
+	f := append([]byte{kind, byte(len(payload)), byte(len(payload) >> 8)}, payload...)
 	m.writeMu.Lock()
 	defer m.writeMu.Unlock()
-	for len(payload) > 0 || kind == frameLine {
-		n := min(len(payload), frameMax)
-		f := make([]byte, 3+n)
-		f[0], f[1], f[2] = kind, byte(n), byte(n>>8)
-		copy(f[3:], payload[:n])
-		if _, err := m.stdin.Write(f); err != nil {
-			return fmt.Errorf("%w: write to the emulator: %v", ErrEmulator, err)
-		}
-		payload = payload[n:]
-		if kind == frameLine {
-			break
-		}
+	if _, err := m.stdin.Write(f); err != nil {
+		return fmt.Errorf("%w: write to the emulator: %v", ErrEmulator, err)
 	}
 	return nil
 }
@@ -217,7 +211,7 @@ func (m *MCU) send(kind byte, payload []byte) error {
 // toEmulator carries what the host writes on the pty to the firmware's
 // USB port.
 func (m *MCU) toEmulator(master *os.File) {
-	buf := make([]byte, 4096)
+	buf := make([]byte, 4096) // < frameMax: one read, one frame
 	for {
 		n, err := master.Read(buf)
 		if n > 0 && m.send(frameSerial, buf[:n]) != nil {
@@ -426,7 +420,7 @@ func (m *MCU) handle(f []string) error {
 		default:
 			return bad
 		}
-		if pin < 0 || pin >= 30 {
+		if pin < 0 || pin >= GPIOs {
 			return bad
 		}
 		if pin >= m.cfg.Pins {
