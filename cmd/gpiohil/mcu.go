@@ -20,10 +20,11 @@ import (
 func newMCUCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "mcu",
-		Short: "Serve a virtual companion MCU or talk to one",
+		Short: "Serve a virtual or emulated companion MCU, or talk to one",
 		Long: `The companion MCU drives stimulus edges and timestamps the target's answers.
 A real rig uses an RP2040 Pico running rig/firmware/pico; without hardware,
-"gpiohil mcu virtual" serves the same firmware core on a pseudo-terminal.
+"gpiohil mcu virtual" serves the same firmware core on a pseudo-terminal, and
+"gpiohil mcu emulate" runs the Pico's own firmware image on an emulated RP2040.
 
 Select a board with --port PATH (e.g. /dev/ttyACM0, or the path "mcu virtual"
 printed) or --usb VID:PID[:SERIAL] (e.g. 2e8a:000a for a Pico).`,
