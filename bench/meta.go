@@ -43,14 +43,31 @@ type MCUInfo struct {
 	Port     string `json:"port"`
 }
 
-// ClockInfo says how the clocks were aligned for the latency split.
+// ClockInfo says how finely the tier measures and how the clocks were
+// aligned for the latency split.
 type ClockInfo struct {
-	MCUAlignment       string  `json:"mcu_alignment"`
-	MCUUncertaintyNS   int64   `json:"mcu_uncertainty_ns"`
-	MCUDriftPPM        float64 `json:"mcu_drift_ppm"`
-	ControllerClock    string  `json:"controller_clock,omitempty"`
-	Split              bool    `json:"split"`
-	NegativeComponents int64   `json:"negative_components"`
+	MCUAlignment     string  `json:"mcu_alignment"`
+	MCUUncertaintyNS int64   `json:"mcu_uncertainty_ns"`
+	MCUDriftPPM      float64 `json:"mcu_drift_ppm"`
+	// MCUTickNS is one MCU tick; WireResolutionNS the quantisation the
+	// wires add to an ack's capture (a polling harness's period; 0 where
+	// each change is carried as it happens); ResolutionNS their sum, the
+	// step to which a latency is known.
+	MCUTickNS        int64  `json:"mcu_tick_ns"`
+	WireResolutionNS int64  `json:"wire_resolution_ns"`
+	ResolutionNS     int64  `json:"resolution_ns"`
+	ControllerClock  string `json:"controller_clock,omitempty"`
+	// ControllerUncertaintyNS bounds the controller clock's offset from
+	// host time; SplitUncertaintyNS bounds each component's error: both
+	// alignments and the resolution.
+	ControllerUncertaintyNS int64 `json:"controller_uncertainty_ns"`
+	SplitUncertaintyNS      int64 `json:"split_uncertainty_ns"`
+	Split                   bool  `json:"split"`
+	// NegativeComponents counts component values below zero (left out of
+	// the components' statistics); NegativeBeyondUncertainty those below
+	// -SplitUncertaintyNS, which no alignment error explains.
+	NegativeComponents        int64 `json:"negative_components"`
+	NegativeBeyondUncertainty int64 `json:"negative_beyond_uncertainty"`
 }
 
 func mcuInfo(id proto.Identify, port string) MCUInfo {

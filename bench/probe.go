@@ -36,13 +36,19 @@ type Sample struct {
 	// timestamped the event (HasSplit).
 	Split    [3]time.Duration
 	HasSplit bool
+	// AckWire is the ack line's part of ISR→ack: from the target's ack
+	// output changing (the controller's timestamp) to the MCU's capture —
+	// the wire's own delay — where the controller timestamps outputs
+	// (HasAckWire).
+	AckWire    time.Duration
+	HasAckWire bool
 }
 
 // Clocks map the MCU's ticks and the target controller's timestamps to
 // host time, for the split latency.
 type Clocks struct {
 	MCU        mcu.ClockModel
-	Controller func(time.Duration) time.Time
+	Controller rig.ControllerClock
 }
 
 // Loop is one pair's probe loop: a mirroring active-both responder on
@@ -120,14 +126,17 @@ func (l Loop) split(s *Sample, rs *rig.Responder) {
 	if l.Clocks == nil {
 		return
 	}
-	ic, isr := rs.Last()
-	if !ic.HasControllerTime {
+	d := rs.Last()
+	if !d.Context.HasControllerTime {
 		return
 	}
 	t0, t1 := l.Clocks.MCU.HostTime(s.T0), l.Clocks.MCU.HostTime(s.T1)
-	ctrl := l.Clocks.Controller(ic.ControllerTime)
-	s.Split = [3]time.Duration{ctrl.Sub(t0), isr.Sub(ctrl), t1.Sub(isr)}
+	ctrl := l.Clocks.Controller.ToHost(d.Context.ControllerTime)
+	s.Split = [3]time.Duration{ctrl.Sub(t0), d.ISR.Sub(ctrl), t1.Sub(d.ISR)}
 	s.HasSplit = true
+	if d.HasAckOut {
+		s.AckWire, s.HasAckWire = t1.Sub(l.Clocks.Controller.ToHost(d.AckOut)), true
+	}
 }
 
 func (l Loop) stopped(ctx context.Context, err error) error {

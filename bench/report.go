@@ -375,9 +375,11 @@ th{background:#f6f8fa}td.l,th.l{text-align:left}h1{font-size:1.5em}h2{font-size:
 <table><tr><th class="l">pair</th><th class="l">what</th><th>samples</th><th>timeouts</th><th>missed acks</th><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>
 {{range .Rows}}<tr><td class="l">{{.Pair}}</td><td class="l">{{.Stat}}</td><td>{{.Samples}}</td><td>{{.Timeouts}}</td><td>{{.MissedAck}}</td><td>{{.Min}}</td><td>{{.Mean}}</td><td>{{.Std}}</td><td>{{.P50}}</td><td>{{.P90}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.P9999}}</td><td>{{.Max}}</td></tr>
 {{end}}</table>
+<p class="note">Resolution: {{.Resolution}}.</p>
 {{if .R.Metadata.Clock.Split}}<p class="note">Split on host time: MCU ticks mapped by {{.R.Metadata.Clock.MCUAlignment}}{{.Uncertainty}},
-controller timestamps from the {{.R.Metadata.Clock.ControllerClock}}.
-{{if .R.Metadata.Clock.NegativeComponents}}{{.R.Metadata.Clock.NegativeComponents}} component values came out negative (alignment error) and were left out.{{end}}</p>{{end}}
+controller timestamps from the {{.R.Metadata.Clock.ControllerClock}}{{.CtrlUncertainty}}; each component is known to ± {{.SplitUncertainty}}.
+{{if .R.Metadata.Clock.NegativeComponents}}{{.R.Metadata.Clock.NegativeComponents}} component values came out negative and were left out
+({{.R.Metadata.Clock.NegativeBeyondUncertainty}} of them by more than the uncertainty).{{end}}</p>{{end}}
 <div class="plots">
 <div><h2>Histogram</h2>{{.Hist}}</div>
 <div><h2>Percentiles</h2>{{.CDF}}</div>
@@ -393,7 +395,7 @@ func renderHTML(w *strings.Builder, r *Result) error {
 		row := rowOf(p.Name, "latency", p.Latency)
 		row.Timeouts, row.MissedAck = fmt.Sprint(p.Timeouts), fmt.Sprint(p.MissedAcks)
 		rows = append(rows, row)
-		for _, c := range []string{WireToController, ControllerToISR, ISRToAck} {
+		for _, c := range []string{WireToController, ControllerToISR, ISRToAck, AckWire} {
 			if s, ok := p.Components[c]; ok {
 				rows = append(rows, rowOf("", strings.ReplaceAll(c, "_", " "), s))
 			}
@@ -409,10 +411,18 @@ func renderHTML(w *strings.Builder, r *Result) error {
 		{"started", m.Started.Format(time.RFC3339)}, {"finished", m.Finished.Format(time.RFC3339)},
 		{"settings", fmt.Sprintf("n=%d warmup=%d rate=%g/s timeout=%v", r.Settings.N, r.Settings.Warmup, r.Settings.Rate, time.Duration(r.Settings.TimeoutNS))},
 	}
-	unc := ""
-	if m.Clock.MCUUncertaintyNS > 0 {
-		unc = ", ± " + time.Duration(m.Clock.MCUUncertaintyNS).String()
+	plusMinus := func(ns int64) string {
+		if ns > 0 {
+			return ", ± " + fmtNS(ns)
+		}
+		return ""
 	}
+	res := fmt.Sprintf("%s (one MCU tick", fmtNS(m.Clock.ResolutionNS))
+	if m.Clock.WireResolutionNS > 0 {
+		res += fmt.Sprintf(" and the wires' sensing period, %s, by which an ack's capture may be late", fmtNS(m.Clock.WireResolutionNS))
+	}
+	res += ")"
 	return page.Execute(w, map[string]any{"R": r, "Rows": rows, "Meta": meta, "Hist": histogramSVG(r), "CDF": cdfSVG(r),
-		"Uncertainty": unc})
+		"Uncertainty": plusMinus(m.Clock.MCUUncertaintyNS), "CtrlUncertainty": plusMinus(m.Clock.ControllerUncertaintyNS),
+		"SplitUncertainty": fmtNS(m.Clock.SplitUncertaintyNS), "Resolution": res})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/mcu"
 )
 
 // Options configure a latency run.
@@ -47,11 +48,13 @@ type PairResult struct {
 	parts map[string]*hdrhistogram.Histogram
 }
 
-// Component names of the split latency.
+// Component names of the split latency. AckWire is a part of ISRToAck:
+// the ack line's own delay, where the controller timestamps its outputs.
 const (
 	WireToController = "wire_to_controller"
 	ControllerToISR  = "controller_to_isr"
 	ISRToAck         = "isr_to_ack"
+	AckWire          = "ack_wire"
 )
 
 // Result is a whole run.
@@ -114,10 +117,8 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: align the MCU clock: %w", err)
 	}
-	res.Metadata.Clock = ClockInfo{MCUAlignment: method, MCUUncertaintyNS: int64(mclock.Uncertainty), MCUDriftPPM: mclock.DriftPPM}
-	toHost, ctrlName, split := r.ControllerClock()
-	res.Metadata.Clock.Split = split
-	res.Metadata.Clock.ControllerClock = ctrlName
+	cclock, split := r.ControllerClock()
+	res.Metadata.Clock = clockInfo(mclock, method, cclock, split, r.WireResolution())
 
 	csvFile, err := os.Create(filepath.Join(opts.Out, "samples.csv"))
 	if err != nil {
@@ -125,12 +126,12 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	}
 	defer csvFile.Close()
 	csv := bufio.NewWriter(csvFile)
-	fmt.Fprintln(csv, "pair,seq,t0_tick,t1_tick,latency_ns,outcome,"+WireToController+"_ns,"+ControllerToISR+"_ns,"+ISRToAck+"_ns")
+	fmt.Fprintln(csv, "pair,seq,t0_tick,t1_tick,latency_ns,outcome,"+WireToController+"_ns,"+ControllerToISR+"_ns,"+ISRToAck+"_ns,"+AckWire+"_ns")
 
 	prog := newProgress(opts.Progress, opts.Terminal, len(pairs)*(opts.N+opts.Warmup))
 	var clocks *Clocks
 	if split {
-		clocks = &Clocks{MCU: mclock, Controller: toHost}
+		clocks = &Clocks{MCU: mclock, Controller: cclock}
 	}
 	interrupted := false
 	for _, p := range pairs {
@@ -139,6 +140,7 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 			for _, c := range componentNames {
 				pr.parts[c] = newHistogram()
 			}
+			pr.parts[AckWire] = newHistogram()
 		}
 		loop := Loop{Pair: p.Name, N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, Timeout: opts.Timeout, Clocks: clocks,
 			Probed: func() { prog.step(p.Name, &pr) }}
@@ -156,7 +158,9 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		if split {
 			pr.Components = map[string]Stats{}
 			for c, h := range pr.parts {
-				pr.Components[c] = statsOf(h)
+				if h.TotalCount() > 0 || c != AckWire {
+					pr.Components[c] = statsOf(h)
+				}
 			}
 		}
 		res.Pairs = append(res.Pairs, pr)
@@ -179,6 +183,36 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// component records one component value and returns it as samples.csv
+// writes it. A negative value (alignment error) is counted, not recorded.
+func (rc recorder) component(name string, d time.Duration) string {
+	if d < 0 {
+		rc.clk.NegativeComponents++
+		if int64(-d) > rc.clk.SplitUncertaintyNS {
+			rc.clk.NegativeBeyondUncertainty++
+		}
+	} else {
+		_ = rc.pr.parts[name].RecordValue(max(int64(d), lowestNS))
+	}
+	return strconv.FormatInt(int64(d), 10)
+}
+
+// clockInfo describes the tier's resolution and its clocks' alignment.
+func clockInfo(m mcu.ClockModel, method string, c rig.ControllerClock, split bool, wire time.Duration) ClockInfo {
+	tick := int64(0)
+	if m.TickHz > 0 {
+		tick = (int64(time.Second) + int64(m.TickHz) - 1) / int64(m.TickHz)
+	}
+	ci := ClockInfo{MCUAlignment: method, MCUUncertaintyNS: int64(m.Uncertainty), MCUDriftPPM: m.DriftPPM,
+		MCUTickNS: tick, WireResolutionNS: int64(wire), ResolutionNS: tick + int64(wire), Split: split}
+	if split {
+		ci.ControllerClock = c.Name
+		ci.ControllerUncertaintyNS = int64(c.Uncertainty)
+		ci.SplitUncertaintyNS = ci.MCUUncertaintyNS + ci.ControllerUncertaintyNS + ci.ResolutionNS
+	}
+	return ci
+}
+
 // componentNames are the split latency's parts, in Sample.Split's order.
 var componentNames = [3]string{WireToController, ControllerToISR, ISRToAck}
 
@@ -197,23 +231,21 @@ func (rc recorder) record(s Sample) {
 		} else {
 			pr.Timeouts++
 		}
-		fmt.Fprintf(rc.csv, "%s,%d,%d,,,%s,,,\n", pr.Name, s.Seq, s.T0, s.Outcome)
+		fmt.Fprintf(rc.csv, "%s,%d,%d,,,%s,,,,\n", pr.Name, s.Seq, s.T0, s.Outcome)
 		return
 	}
 	_ = pr.hist.RecordValue(max(int64(s.Latency), lowestNS))
 	pr.Samples++
-	var parts [3]string
+	var parts [4]string
 	if s.HasSplit {
 		for k, d := range s.Split {
-			parts[k] = strconv.FormatInt(int64(d), 10)
-			if d < 0 {
-				rc.clk.NegativeComponents++
-				continue
-			}
-			_ = pr.parts[componentNames[k]].RecordValue(max(int64(d), lowestNS))
+			parts[k] = rc.component(componentNames[k], d)
+		}
+		if s.HasAckWire {
+			parts[3] = rc.component(AckWire, s.AckWire)
 		}
 	}
-	fmt.Fprintf(rc.csv, "%s,%d,%d,%d,%d,ok,%s,%s,%s\n", pr.Name, s.Seq, s.T0, s.T1, int64(s.Latency), parts[0], parts[1], parts[2])
+	fmt.Fprintf(rc.csv, "%s,%d,%d,%d,%d,ok,%s,%s,%s,%s\n", pr.Name, s.Seq, s.T0, s.T1, int64(s.Latency), parts[0], parts[1], parts[2], parts[3])
 	if s.Seq%256 == 255 {
 		rc.csv.Flush() // raw samples reach the disk as they are taken
 	}

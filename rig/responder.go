@@ -43,12 +43,25 @@ type ResponderConfig struct {
 	Limit int
 }
 
+// Delivery is one run of a responder's ISR.
+type Delivery struct {
+	Context clx.InterruptContext
+	ISR     time.Time // when the ISR began, on the host's clock
+	// AckOut is when the ack line changed, on the controller's clock,
+	// where the controller timestamps its outputs (HasAckOut): with it,
+	// the ack wire's own delay is measured apart from the ISR's work.
+	AckOut    time.Duration
+	HasAckOut bool
+}
+
 // Responder is a clx client driver that connects an interrupt on a probe
 // pair's stimulus line and answers on its ack line.
 type Responder struct {
-	cfg  ResponderConfig
-	conn *clx.InterruptConn
-	ack  *clx.IOConn
+	cfg     ResponderConfig
+	conn    *clx.InterruptConn
+	ack     *clx.IOConn
+	ackPin  int
+	outputs func(pin int) (time.Duration, bool) // the target's output times
 
 	deliveries atomic.Int64
 	mu         sync.Mutex // protects level, last, lastISR
@@ -63,7 +76,7 @@ func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, err
 	if err != nil {
 		return nil, err
 	}
-	rs := &Responder{cfg: cfg, level: byte(cfg.AckStart)}
+	rs := &Responder{cfg: cfg, level: byte(cfg.AckStart), ackPin: p.Ack.TargetPin, outputs: r.target.outputTime}
 	rs.ack, err = r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output,
 		Initial: []byte{byte(cfg.AckStart)}, Name: "responder " + cfg.Pair + " ack"})
 	if err != nil {
@@ -112,11 +125,15 @@ func (rs *Responder) isr(ic clx.InterruptContext) bool {
 // Deliveries returns how many times the ISR ran.
 func (rs *Responder) Deliveries() int { return int(rs.deliveries.Load()) }
 
-// Last returns the context of the latest delivery and when its ISR began.
-func (rs *Responder) Last() (clx.InterruptContext, time.Time) {
+// Last returns the latest delivery. Its AckOut is the ack line's latest
+// change, which the controller records before the change leaves the pad:
+// once the MCU has seen the ack, it is this delivery's.
+func (rs *Responder) Last() Delivery {
 	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return rs.last, rs.lastISR
+	d := Delivery{Context: rs.last, ISR: rs.lastISR}
+	rs.mu.Unlock()
+	d.AckOut, d.HasAckOut = rs.outputs(rs.ackPin)
+	return d
 }
 
 // Conn returns the interrupt connection (to mask, unmask or check Err).

@@ -194,6 +194,12 @@ func (r *Rig) MCUClock(ctx context.Context) (mcu.ClockModel, string, error) {
 
 // ControllerClock maps the target controller's event timestamps to host
 // time, or reports false when the controller has none.
-func (r *Rig) ControllerClock() (func(time.Duration) time.Time, string, bool) {
+func (r *Rig) ControllerClock() (ControllerClock, bool) {
 	return r.target.clock()
 }
+
+// WireResolution is how coarsely the wires carry a target's output to the
+// MCU: 0 where each change is carried as it happens (in-process wires,
+// copper), the poll period of a polling harness (gpio-sim on the QEMU
+// tier), which quantises every ack edge's capture time.
+func (r *Rig) WireResolution() time.Duration { return r.target.resolution() }

@@ -32,11 +32,27 @@ type target interface {
 	sync(ctx context.Context) error
 	// clock maps the controller's event timestamps to host time, or
 	// reports false when the controller has none.
-	clock() (toHost func(time.Duration) time.Time, name string, ok bool)
+	clock() (ControllerClock, bool)
+	// resolution is how coarsely the wires carry a target output to the
+	// MCU: 0 where a change is carried as it happens, a polling
+	// harness's period otherwise.
+	resolution() time.Duration
+	// outputTime is when, on the controller's clock, what the controller
+	// drives on pin last changed, where the controller says.
+	outputTime(pin int) (time.Duration, bool)
 	// lostEvents counts edge events the controller lost.
 	lostEvents() uint64
 	// close releases what the target holds beyond the framework.
 	close()
+}
+
+// ControllerClock maps a target controller's event timestamps to host
+// time.
+type ControllerClock struct {
+	ToHost func(time.Duration) time.Time
+	Name   string
+	// Uncertainty bounds the error of ToHost's offset.
+	Uncertainty time.Duration
 }
 
 // targetOpener opens the target a fixture describes; onError receives

@@ -83,8 +83,8 @@ func (t *cdevTarget) sync(ctx context.Context) error {
 
 // clock maps kernel CLOCK_MONOTONIC timestamps to host time through the
 // offset between the two clocks, read back to back (the closest of a few
-// readings).
-func (t *cdevTarget) clock() (func(time.Duration) time.Time, string, bool) {
+// readings; the uncertainty is half that reading's span).
+func (t *cdevTarget) clock() (ControllerClock, bool) {
 	var best time.Duration
 	var base time.Time
 	for i := 0; i < 16; i++ {
@@ -97,8 +97,21 @@ func (t *cdevTarget) clock() (func(time.Duration) time.Time, string, bool) {
 			base = before.Add(d / 2).Add(-time.Duration(ts.Nano()))
 		}
 	}
-	return func(d time.Duration) time.Time { return base.Add(d) }, "kernel CLOCK_MONOTONIC", true
+	return ControllerClock{ToHost: func(d time.Duration) time.Time { return base.Add(d) }, Name: "kernel CLOCK_MONOTONIC",
+		Uncertainty: best / 2}, true
 }
+
+// resolution is the gpio-sim harness's poll period on the QEMU tier; on
+// a board, copper carries every change as it happens.
+func (t *cdevTarget) resolution() time.Duration {
+	if t.gpiosim == nil {
+		return 0
+	}
+	return t.gpiosim.Period()
+}
+
+// outputTime: the kernel does not timestamp output changes.
+func (t *cdevTarget) outputTime(int) (time.Duration, bool) { return 0, false }
 
 func (t *cdevTarget) lostEvents() uint64 { return t.ctrl.Stats().Lost }
 

@@ -3,6 +3,7 @@ package rig
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
@@ -16,6 +17,7 @@ import (
 // fixture's delay and faults).
 type simTarget struct {
 	ctrl    *sim.Controller
+	outputs []atomic.Int64 // by pin: when the controller's output last changed, on its clock
 	fw      *clx.Framework
 	harness *harness.Harness
 	fx      *fixtures.Fixture
@@ -30,7 +32,17 @@ func openSimTarget(ctx context.Context, fx *fixtures.Fixture, onError func(error
 	if err != nil {
 		return nil, err
 	}
-	return &simTarget{ctrl: ctrl, fw: fw, fx: fx}, nil
+	t := &simTarget{ctrl: ctrl, fw: fw, fx: fx, outputs: make([]atomic.Int64, ctrl.Info().TotalPins)}
+	// Registered before the harness's observer (attach), so an output's
+	// time is recorded before the MCU can see the change.
+	ctrl.OnPadChange(t.padChanged)
+	return t, nil
+}
+
+func (t *simTarget) padChanged(e sim.PadEvent) {
+	if e.Output && e.Pin < len(t.outputs) {
+		t.outputs[e.Pin].Store(int64(e.Time))
+	}
 }
 
 func (t *simTarget) framework() *clx.Framework { return t.fw }
@@ -71,9 +83,23 @@ func (t *simTarget) sync(ctx context.Context) error {
 	}
 }
 
-func (t *simTarget) clock() (func(time.Duration) time.Time, string, bool) {
+// clock is exact: the controller's clock is this process's monotonic
+// clock.
+func (t *simTarget) clock() (ControllerClock, bool) {
 	epoch := t.ctrl.Epoch()
-	return func(d time.Duration) time.Time { return epoch.Add(d) }, "sim controller clock", true
+	return ControllerClock{ToHost: func(d time.Duration) time.Time { return epoch.Add(d) }, Name: "sim controller clock (this process's)"}, true
+}
+
+// resolution: the in-process harness carries every change as it happens
+// (stamped with the time it happened).
+func (t *simTarget) resolution() time.Duration { return 0 }
+
+func (t *simTarget) outputTime(pin int) (time.Duration, bool) {
+	if pin < 0 || pin >= len(t.outputs) {
+		return 0, false
+	}
+	v := t.outputs[pin].Load()
+	return time.Duration(v), v != 0
 }
 
 func (t *simTarget) lostEvents() uint64 { return 0 }

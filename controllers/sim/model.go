@@ -109,10 +109,19 @@ func (r *regs) contribution(i int) uint8 {
 // pending collects what to do after c.mu is released: interrupts to raise
 // and pad events to publish.
 type pending struct {
-	raise  uint64 // banks
+	at     time.Duration // when the change happened; 0: now
+	raise  uint64        // banks
 	n      int
 	events [4]PadEvent // the first events, without allocating
 	more   []PadEvent
+}
+
+// time is when the change being settled happened.
+func (p *pending) time(c *Controller) time.Duration {
+	if p.at != 0 {
+		return p.at
+	}
+	return c.Now()
 }
 
 func (p *pending) add(e PadEvent) {
@@ -201,7 +210,7 @@ func (c *Controller) input(b, i int, lvl uint64, p *pending) {
 		rising := lvl == 1
 		if r.both&bit != 0 || rising == (r.polHigh&bit != 0) {
 			r.status |= bit
-			r.evTime[i] = c.Now()
+			r.evTime[i] = p.time(c)
 			r.evLevel[i] = clx.Level(lvl)
 		}
 	}
@@ -217,7 +226,7 @@ func (c *Controller) levelStatus(b, i int, p *pending) {
 		asserted := (r.in&bit != 0) == (r.polHigh&bit != 0)
 		if asserted {
 			if r.status&bit == 0 {
-				r.evTime[i] = c.Now()
+				r.evTime[i] = p.time(c)
 				r.evLevel[i] = clx.Level(r.in >> i & 1)
 			}
 			r.status |= bit

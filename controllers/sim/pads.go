@@ -16,20 +16,24 @@ type PadEvent struct {
 	Time   time.Duration // on the controller's clock, see Now
 }
 
-// DrivePad drives a pad from outside (a harness wire) to l.
-func (c *Controller) DrivePad(pin int, l clx.Level) error { return c.setPad(pin, true, l) }
+// DrivePad drives a pad from outside (a harness wire) to l, now.
+func (c *Controller) DrivePad(pin int, l clx.Level) error { return c.SetPadAt(pin, true, l, c.Now()) }
 
-// ReleasePad stops driving a pad from outside; the pin's pull decides its
-// level (floating reads low).
-func (c *Controller) ReleasePad(pin int) error { return c.setPad(pin, false, clx.Low) }
+// ReleasePad stops driving a pad from outside, now; the pin's pull decides
+// its level (floating reads low).
+func (c *Controller) ReleasePad(pin int) error { return c.SetPadAt(pin, false, clx.Low, c.Now()) }
 
-// setPad records what drives a pad from outside and lets the bank see it.
-func (c *Controller) setPad(pin int, driven bool, l clx.Level) error {
+// SetPadAt drives a pad from outside to l (driven) or stops driving it,
+// as of at on the controller's clock (see Now): an edge this latches is
+// timestamped at, not when the call ran. A harness that delays a wire
+// passes the time the change physically reached the pad, so the event
+// timestamps are as exact as the harness. at must not be later than Now.
+func (c *Controller) SetPadAt(pin int, driven bool, l clx.Level, at time.Duration) error {
 	b, i, err := c.locate(pin)
 	if err != nil {
 		return err
 	}
-	var p pending
+	p := pending{at: at}
 	c.mu.Lock()
 	r := &c.banks[b]
 	bit := uint64(1) << i

@@ -52,9 +52,10 @@ type pulse struct {
 // Core is the firmware core. All methods but the edge callback run in the
 // main loop.
 type Core struct {
-	hal   HAL
-	sched ScheduledOutput
-	id    proto.Identify
+	hal     HAL
+	sched   ScheduledOutput
+	stamped StampedOutput
+	id      proto.Identify
 
 	ring Ring
 	dec  proto.Decoder
@@ -92,6 +93,7 @@ func New(hal HAL, cfg Config) *Core {
 	}
 	c := &Core{hal: hal}
 	c.sched, _ = hal.(ScheduledOutput)
+	c.stamped, _ = hal.(StampedOutput)
 	c.id = proto.Identify{Protocol: proto.Version, FwMajor: FwMajor, FwMinor: FwMinor, FwPatch: FwPatch,
 		TickHz: hal.TickHz(), Pins: uint8(pins), Caps: cfg.Caps | proto.CapPulse | proto.CapProbe}
 	if c.sched != nil {
@@ -296,6 +298,10 @@ func (c *Core) startProbe(p *probe, now uint64) {
 	if c.sched != nil && p.at != 0 && p.at > now {
 		c.sched.SetPinAt(int(p.stim), drive(p.stimLevel), p.at)
 		p.t0 = p.at
+		return
+	}
+	if c.stamped != nil {
+		p.t0 = c.stamped.SetPinStamped(int(p.stim), drive(p.stimLevel), proto.PullNone)
 		return
 	}
 	p.t0 = c.hal.Ticks()

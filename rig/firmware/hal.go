@@ -47,3 +47,11 @@ type PinOutput struct {
 type ScheduledOutput interface {
 	SetPinAt(pin int, drive proto.Drive, tick uint64)
 }
+
+// StampedOutput is an optional HAL capability: drive like SetPin and
+// return the tick at which the pin changed. Probes take t0 from it, so a
+// probe's t0 is its stimulus edge's own time rather than a reading taken
+// next to it.
+type StampedOutput interface {
+	SetPinStamped(pin int, drive proto.Drive, pull proto.Pull) uint64
+}

@@ -31,6 +31,7 @@ type GPIOSim struct {
 	last   map[int]int // line offset → last value seen
 	driven map[int]int // MCU pin → level it drives (absent: not driving)
 	cycles atomic.Uint64
+	start  time.Time // when polling began
 	files  map[int]*lineFiles // by line offset, opened once: no open/close per poll
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -80,7 +81,7 @@ func (g *GPIOSim) Attach(m MCU, poll time.Duration) {
 	if poll <= 0 {
 		poll = 100 * time.Microsecond
 	}
-	g.mcu, g.poll = m, poll
+	g.mcu, g.poll, g.start = m, poll, time.Now()
 	m.OnDrive(g.mcuChanged)
 	g.wg.Add(1)
 	go g.poller()
@@ -176,6 +177,18 @@ func (g *GPIOSim) poller() {
 		}
 		g.cycles.Add(1)
 	}
+}
+
+// Period is the mean time from one poll to the next since Attach — the
+// poll period plus a poll's own work and the scheduler's lateness — so a
+// sensed change reaches the MCU up to about one Period after it happened.
+// Before the first poll it is the poll period asked for.
+func (g *GPIOSim) Period() time.Duration {
+	n := g.cycles.Load()
+	if n == 0 {
+		return g.poll
+	}
+	return time.Since(g.start) / time.Duration(n)
 }
 
 // Sync waits until a whole poll has run after the call, so every level on

@@ -32,8 +32,9 @@ var (
 
 // Harness wires one MCU to one simulated controller.
 type Harness struct {
-	mcu    MCU
-	target *sim.Controller
+	mcu     MCU
+	stamped StampedMCU // mcu, when it stamps its changes with this process's clock
+	target  *sim.Controller
 
 	mu       sync.Mutex // protects the wiring and the conductors built from it
 	wires    map[string]*wire
@@ -57,6 +58,7 @@ type wire struct {
 func New(m MCU, target *sim.Controller) *Harness {
 	h := &Harness{mcu: m, target: target, wires: map[string]*wire{}, byMCU: map[int]*wire{}, byTarget: map[int]*wire{},
 		fromMCU: map[int]conductor{}, fromTarget: map[int]conductor{}}
+	h.stamped, _ = m.(StampedMCU)
 	m.OnDrive(h.mcuChanged)
 	target.OnPadChange(h.targetChanged)
 	return h
@@ -85,7 +87,7 @@ func (h *Harness) Connect(w Wire) error {
 		h.mu.Unlock()
 		return fmt.Errorf("%w: target pin %d already on wire %s", ErrBadWiring, w.TargetPin, h.byTarget[w.TargetPin].Name)
 	}
-	x := &wire{Wire: w, toTarget: newLine(w.Delay), toMCU: newLine(w.Delay)}
+	x := &wire{Wire: w, toTarget: newLine(w.Delay, h.applyToTarget), toMCU: newLine(w.Delay, h.applyToMCU)}
 	h.wires[w.Name], h.byMCU[w.MCUPin], h.byTarget[w.TargetPin] = x, x, x
 	h.rebuildLocked()
 	h.mu.Unlock()
@@ -195,21 +197,30 @@ func (h *Harness) refresh() {
 		cs = append(cs, c)
 	}
 	h.mu.Unlock()
+	now := time.Now()
 	for _, c := range cs {
-		h.carryToTarget(c)
-		h.carryToMCU(c)
+		h.carryToTarget(c, now)
+		h.carryToMCU(c, now)
 	}
 }
 
+// mcuChanged carries an MCU pin's change, stamped with the time it
+// happened when the MCU says (StampedMCU), or now.
 func (h *Harness) mcuChanged(e firmware.PinOutput) {
 	if c, ok := h.conductor(h.fromMCU, e.Pin); ok {
-		h.carryToTarget(c)
+		at := time.Now()
+		if h.stamped != nil {
+			at = h.stamped.TickTime(e.Tick)
+		}
+		h.carryToTarget(c, at)
 	}
 }
 
+// targetChanged carries a target pad's change, stamped with the time the
+// controller made it.
 func (h *Harness) targetChanged(e sim.PadEvent) {
 	if c, ok := h.conductor(h.fromTarget, e.Pin); ok {
-		h.carryToMCU(c)
+		h.carryToMCU(c, h.target.Epoch().Add(e.Time))
 	}
 }
 
@@ -225,27 +236,38 @@ func (h *Harness) conductor(by map[int]conductor, pin int) (conductor, bool) {
 	return c, ok
 }
 
-// carryToTarget puts what the MCU end carries on the target pad.
-func (h *Harness) carryToTarget(c conductor) {
+// carryToTarget puts what the MCU end carries on the target pad, as of
+// at (when the MCU end changed).
+func (h *Harness) carryToTarget(c conductor, at time.Time) {
 	o := h.mcu.Output(c.mcuPin)
-	drive, high := carried(c.fault, o.Driven, o.Level, o.Pull == proto.PullUp, o.Pull == proto.PullDown)
-	t, pin := h.target, c.targetPin
-	c.toTarget.send(func() {
-		if drive {
-			_ = t.DrivePad(pin, clx.Level(boolBit(high)))
-		} else {
-			_ = t.ReleasePad(pin)
-		}
-	})
+	driven, level := carried(c.fault, o.Driven, o.Level, o.Pull == proto.PullUp, o.Pull == proto.PullDown)
+	c.toTarget.send(change{at: at, pin: c.targetPin, driven: driven, level: level})
 }
 
-// carryToMCU puts what the target end carries on the MCU pin.
-func (h *Harness) carryToMCU(c conductor) {
+// carryToMCU puts what the target end carries on the MCU pin, as of at
+// (when the target end changed).
+func (h *Harness) carryToMCU(c conductor, at time.Time) {
 	l, out, _ := h.target.Pad(c.targetPin)
 	pull, _ := h.target.PadPull(c.targetPin)
 	driven, level := carried(c.fault, out, l == clx.High, pull == clx.PullUp, pull == clx.PullDown)
-	m, pin := h.mcu, c.mcuPin
-	c.toMCU.send(func() { _ = m.SetInput(pin, driven, level) })
+	c.toMCU.send(change{at: at, pin: c.mcuPin, driven: driven, level: level})
+}
+
+// applyToTarget puts a change that reached the target's end of a wire on
+// its pad, timestamped with its arrival.
+func (h *Harness) applyToTarget(c change) {
+	_ = h.target.SetPadAt(c.pin, c.driven, clx.Level(boolBit(c.level)), c.at.Sub(h.target.Epoch()))
+}
+
+// applyToMCU puts a change that reached the MCU's end of a wire on its
+// pin, timestamped with its arrival when the MCU keeps this process's
+// clock.
+func (h *Harness) applyToMCU(c change) {
+	if h.stamped != nil {
+		_ = h.stamped.SetInputAt(c.pin, c.driven, c.level, c.at)
+		return
+	}
+	_ = h.mcu.SetInput(c.pin, c.driven, c.level)
 }
 
 // carried is what a conductor brings to its far end — a level, or
@@ -272,56 +294,67 @@ func boolBit(b bool) uint8 {
 	return 0
 }
 
-// line carries changes in order after a delay.
+// change is what one end of a wire puts on it from time at: a level
+// (driven) or nothing, bound for pin at the far end.
+type change struct {
+	at            time.Time
+	pin           int
+	driven, level bool
+}
+
+// line carries changes in order to one end of a wire, each at its time
+// plus the delay: with no delay, in the goroutine that made it; with one,
+// from a goroutine that waits until the change is due and applies it
+// stamped with the time it became due (it may run later; the stamp does
+// not).
 type line struct {
 	delay time.Duration
-	ch    chan item
+	apply func(change)
+	ch    chan change
 	done  chan struct{}
 	once  sync.Once
 }
 
-type item struct {
-	at time.Time
-	do func()
-}
-
-func newLine(d time.Duration) *line {
-	l := &line{delay: d}
+func newLine(d time.Duration, apply func(change)) *line {
+	l := &line{delay: d, apply: apply}
 	if d > 0 {
-		l.ch = make(chan item, 4096)
+		l.ch = make(chan change, 4096)
 		l.done = make(chan struct{})
 		go l.run()
 	}
 	return l
 }
 
-func (l *line) send(f func()) {
+func (l *line) send(c change) {
 	if l.delay == 0 {
-		f()
+		l.apply(c)
 		return
 	}
+	c.at = c.at.Add(l.delay)
 	select {
-	case l.ch <- item{at: time.Now().Add(l.delay), do: f}:
+	case l.ch <- c:
 	case <-l.done:
 	}
 }
 
 // run applies changes when due: it sleeps to within 200µs of the due time
-// and spins the rest, so the delay is accurate to a few microseconds.
+// and spins the rest, so a change is applied a few microseconds after its
+// stamp, never before it (the far end must not see a change stamped in
+// its future).
 func (l *line) run() {
 	for {
 		select {
-		case it := <-l.ch:
-			if d := time.Until(it.at) - 200*time.Microsecond; d > 0 {
+		case c := <-l.ch:
+			if d := time.Until(c.at) - 200*time.Microsecond; d > 0 {
 				select {
 				case <-time.After(d):
 				case <-l.done:
 					return
 				}
 			}
-			for time.Now().Before(it.at) {
+			for time.Now().Before(c.at) {
 			}
-			it.do()
+			l.apply(c)
 		case <-l.done:
 			return
 		}

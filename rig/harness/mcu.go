@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gpiohil/gpiohil/rig/firmware"
 	"github.com/gpiohil/gpiohil/rig/proto"
@@ -21,6 +22,21 @@ type MCU interface {
 	// SetInput tells the MCU what the rest of a pin's wire does: put a
 	// level on it (driven), or nothing.
 	SetInput(pin int, driven, level bool) error
+}
+
+// StampedMCU is an MCU whose tick counter is this process's monotonic
+// clock (the virtual MCU). The harness carries its changes with the time
+// they happened and delivers each to the far end stamped with that time
+// plus the wire's delay, so both ends' timestamps are exact however late
+// a goroutine ran. Other MCUs' changes are stamped when the harness sees
+// them.
+type StampedMCU interface {
+	MCU
+	// TickTime returns the host time of a tick.
+	TickTime(tick uint64) time.Time
+	// SetInputAt is SetInput for a change that reached the pin at host
+	// time at (never later than now).
+	SetInputAt(pin int, driven, level bool, at time.Time) error
 }
 
 // Jumper wires two of an MCU's own pins together, as a jumper wire on a

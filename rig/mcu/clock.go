@@ -26,9 +26,18 @@ type ClockModel struct {
 }
 
 // HostTime returns the host time of an MCU tick.
+// Ticks convert to nanoseconds in integers, so a whole-nanosecond tick
+// maps exactly; only the drift correction is in floating point.
 func (m ClockModel) HostTime(tick uint64) time.Time {
-	dt := float64(int64(tick-m.RefTick)) / float64(m.TickHz) * 1e9
-	return m.RefHost.Add(time.Duration(dt / (1 + m.DriftPPM/1e6)))
+	if m.TickHz == 0 {
+		return m.RefHost
+	}
+	dt, hz := int64(tick-m.RefTick), int64(m.TickHz)
+	ns := dt/hz*int64(time.Second) + dt%hz*int64(time.Second)/hz
+	if m.DriftPPM != 0 {
+		ns = int64(float64(ns) / (1 + m.DriftPPM/1e6))
+	}
+	return m.RefHost.Add(time.Duration(ns))
 }
 
 // String summarises the model.

@@ -223,16 +223,26 @@ func (m *MCU) OnDrive(fn func(firmware.PinOutput)) {
 	m.mu.Unlock()
 }
 
-// SetInput tells the MCU what the other side puts on pin's wire: a level
-// (driven) or nothing. An armed pin whose level changes captures an edge.
+// SetInput tells the MCU what the other side puts on pin's wire now: a
+// level (driven) or nothing. An armed pin whose level changes captures an
+// edge.
 func (m *MCU) SetInput(p int, driven, level bool) error {
+	return m.SetInputAt(p, driven, level, time.Now())
+}
+
+// SetInputAt is SetInput for a change that reached the pin at host time
+// at (not later than now): an edge it captures carries at's tick. The
+// harness passes the time a change physically arrived, so a wire's delay
+// is exact in the MCU's timestamps however late the goroutine ran.
+func (m *MCU) SetInputAt(p int, driven, level bool, at time.Time) error {
 	if p < 0 || p >= len(m.pins) {
 		return fmt.Errorf("virtual: no pin %d", p)
 	}
+	tick := m.tickOf(at)
 	m.irqMu.Lock()
 	m.mu.Lock()
 	m.pins[p].extDriven, m.pins[p].ext = driven, level
-	fire, lvl, tick, h := m.resolveLocked(p)
+	fire, lvl, h := m.resolveLocked(p)
 	m.mu.Unlock()
 	if fire {
 		h(p, lvl, tick)
@@ -243,6 +253,13 @@ func (m *MCU) SetInput(p int, driven, level bool) error {
 	}
 	return nil
 }
+
+// TickTime returns the host time of a tick: the tick counter is this
+// process's monotonic clock.
+func (m *MCU) TickTime(tick uint64) time.Time { return m.epoch.Add(time.Duration(tick)) }
+
+// tickOf is the tick of host time t.
+func (m *MCU) tickOf(t time.Time) uint64 { return uint64(t.Sub(m.epoch)) }
 
 // Pins returns the MCU's pin count.
 func (m *MCU) Pins() int { return len(m.pins) }
@@ -261,9 +278,12 @@ func (m *MCU) Output(p int) firmware.PinOutput {
 	return m.eventLocked(p)
 }
 
-func (m *MCU) eventLocked(p int) firmware.PinOutput {
+func (m *MCU) eventLocked(p int) firmware.PinOutput { return m.outputLocked(p, m.Ticks()) }
+
+// outputLocked is what pin p puts on its wire, as of tick.
+func (m *MCU) outputLocked(p int, tick uint64) firmware.PinOutput {
 	s := m.pins[p]
-	e := firmware.PinOutput{Pin: p, Pull: s.pull, Tick: m.Ticks()}
+	e := firmware.PinOutput{Pin: p, Pull: s.pull, Tick: tick}
 	if s.drive != proto.DriveHiZ {
 		e.Driven, e.Level, e.Pull = true, s.drive == proto.DriveHigh, proto.PullNone
 	}
@@ -272,7 +292,7 @@ func (m *MCU) eventLocked(p int) firmware.PinOutput {
 
 // resolveLocked recomputes what pin p's input sees and reports whether an
 // armed edge fired.
-func (m *MCU) resolveLocked(p int) (fire, level bool, tick uint64, h firmware.EdgeFunc) {
+func (m *MCU) resolveLocked(p int) (fire, level bool, h firmware.EdgeFunc) {
 	s := &m.pins[p]
 	var l bool
 	switch {
@@ -286,24 +306,30 @@ func (m *MCU) resolveLocked(p int) (fire, level bool, tick uint64, h firmware.Ed
 		l = s.pull == proto.PullUp
 	}
 	if l == s.seen {
-		return false, l, 0, nil
+		return false, l, nil
 	}
 	s.seen = l
 	if !s.armed || m.handler == nil {
-		return false, l, 0, nil
+		return false, l, nil
 	}
-	return true, l, m.Ticks(), m.handler
+	return true, l, m.handler
 }
 
 // SetPin implements firmware.HAL.
-func (m *MCU) SetPin(p int, drive proto.Drive, pull proto.Pull) {
+func (m *MCU) SetPin(p int, drive proto.Drive, pull proto.Pull) { m.SetPinStamped(p, drive, pull) }
+
+// SetPinStamped implements firmware.StampedOutput: the change, the edge it
+// may capture on the pin itself and the PinOutput the harness carries all
+// bear the one tick it returns.
+func (m *MCU) SetPinStamped(p int, drive proto.Drive, pull proto.Pull) uint64 {
 	m.irqMu.Lock()
 	m.mu.Lock()
+	tick := m.Ticks()
 	s := &m.pins[p]
-	before := m.eventLocked(p)
+	before := m.outputLocked(p, tick)
 	s.drive, s.pull = drive, pull
-	after := m.eventLocked(p)
-	fire, lvl, tick, h := m.resolveLocked(p)
+	after := m.outputLocked(p, tick)
+	fire, lvl, h := m.resolveLocked(p)
 	obs := m.obs
 	m.mu.Unlock()
 	if fire {
@@ -315,6 +341,7 @@ func (m *MCU) SetPin(p int, drive proto.Drive, pull proto.Pull) {
 			o(after)
 		}
 	}
+	return tick
 }
 
 // ReadPin implements firmware.HAL.
@@ -372,4 +399,7 @@ func (m *MCU) WriteRaw(p []byte) error {
 	return err
 }
 
-var _ firmware.HAL = (*MCU)(nil)
+var (
+	_ firmware.HAL           = (*MCU)(nil)
+	_ firmware.StampedOutput = (*MCU)(nil)
+)
