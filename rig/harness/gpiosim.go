@@ -31,7 +31,7 @@ type GPIOSim struct {
 	last   map[int]int // line offset → last value seen
 	driven map[int]int // MCU pin → level it drives (absent: not driving)
 	cycles atomic.Uint64
-	start  time.Time // when polling began
+	start  time.Time          // when polling began
 	files  map[int]*lineFiles // by line offset, opened once: no open/close per poll
 	done   chan struct{}
 	wg     sync.WaitGroup
