@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -222,13 +223,86 @@ func BenchmarkRecord(b *testing.B) {
 }
 
 // BenchmarkProbeLoop is the throughput of the probe loop on the sim rig:
-// one op is one probe through MCU, pty, harness, clx and back.
+// one op is one probe — a probe train's step on the MCU, through the
+// harness, clx and the responder, its result streamed back over the pty
+// and recorded. allocs/op counts every goroutine of the process (MCU,
+// target and host alike); it is 0 when nothing allocates per probe.
 func BenchmarkProbeLoop(b *testing.B) {
+	for _, fx := range []string{"sim", "sim-emulated", "sim-bus"} {
+		b.Run("fixture="+fx, func(b *testing.B) {
+			r := openFixture(b, fx, 0)
+			out := b.TempDir()
+			// Warm up: the first train sizes every buffer and histogram.
+			if _, err := bench.Latency(context.Background(), r, bench.Options{N: 1000, Out: out, Pairs: []string{"pair0"}}); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			res, err := bench.Latency(context.Background(), r, bench.Options{N: max(b.N, 1), Out: out, Pairs: []string{"pair0"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(max(b.N, 1))/time.Since(start).Seconds(), "probes/s")
+			b.ReportMetric(float64(res.Pairs[0].Latency.P50), "p50-ns")
+		})
+	}
+}
+
+// BenchmarkProbeCommand is the probe loop's baseline: one Probe command
+// and its result report per probe, over the same rig, as the host had to
+// before probe trains. BenchmarkProbeLoop's probes/s over this one's is
+// what the trains gain.
+func BenchmarkProbeCommand(b *testing.B) {
 	r := openSim(b, 0)
-	b.ResetTimer()
-	res, err := bench.Latency(context.Background(), r, bench.Options{N: max(b.N, 1), Out: b.TempDir(), Pairs: []string{"pair0"}})
+	ctx := context.Background()
+	rs, err := r.RespondMirror(ctx, "pair0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(res.Pairs[0].Latency.P50), "p50-ns")
+	defer rs.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		res, err := r.Probe(ctx, "pair0", i%2 == 1, time.Second)
+		if err != nil || res.TimedOut {
+			b.Fatalf("probe %d: %+v, %v", i, res, err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "probes/s")
+}
+
+// Allocations are constant in the number of probes: between the 1000th
+// and the 21000th probe of a train, the whole process — MCU, harness,
+// target, responder, link and loop — allocates nothing (to 1 in 100
+// probes), which lets `bench latency -n 1000000` run in constant memory.
+// (BenchmarkProbeLoop's allocs/op covers the recording too.)
+func TestProbeLoopAllocatesNothingPerProbe(t *testing.T) {
+	r := openSim(t, 0)
+	mclock, _, err := r.MCUClock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const from, to = 1000, 21000
+	var probes int
+	var at [2]runtime.MemStats
+	hist := hdrhistogram.New(1, int64(time.Second), 3)
+	loop := bench.Loop{Pair: "pair0", N: to + 100, Timeout: time.Second, Clocks: bench.Clocks{MCU: mclock},
+		Probed: func() {
+			switch probes++; probes {
+			case from:
+				runtime.ReadMemStats(&at[0])
+			case to:
+				runtime.ReadMemStats(&at[1])
+			}
+		}}
+	if _, err := loop.Run(context.Background(), r, func(s bench.Sample) { _ = hist.RecordValue(int64(s.Latency)) }); err != nil {
+		t.Fatal(err)
+	}
+	perProbe := float64(at[1].Mallocs-at[0].Mallocs) / (to - from)
+	t.Logf("%d allocations over %d probes: %.4f per probe", at[1].Mallocs-at[0].Mallocs, to-from, perProbe)
+	if perProbe > 0.01 {
+		t.Fatalf("%.3f allocations per probe, want none", perProbe)
+	}
 }

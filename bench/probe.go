@@ -8,6 +8,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
 // Outcome is how one probe ended.
@@ -45,89 +46,130 @@ type Sample struct {
 }
 
 // Clocks map the MCU's ticks and the target controller's timestamps to
-// host time, for the split latency.
+// host time: the MCU's to tell which delivery of the responder answered
+// which probe, the controller's (when Split) for the split latency.
 type Clocks struct {
 	MCU        mcu.ClockModel
 	Controller rig.ControllerClock
+	Split      bool
+	// Uncertainty bounds the error of comparing a host time with a
+	// mapped MCU tick.
+	Uncertainty time.Duration
 }
 
 // Loop is one pair's probe loop: a mirroring active-both responder on
-// the target, probes alternating the stimulus level, paced at Rate.
+// the target and a probe train on the MCU, the stimulus alternating,
+// back to back or paced at Rate.
 type Loop struct {
 	Pair    string
 	N       int           // probes handed to the callback
 	Warmup  int           // probes before, not handed over
 	Rate    float64       // probes per second; 0: one after another
 	Timeout time.Duration // per probe
-	Clocks  *Clocks       // nil: no split
+	// Clocks map the timestamps; without an MCU clock model (TickHz 0)
+	// Run aligns the MCU's clock itself.
+	Clocks Clocks
 	// Probed, if set, is called after every probe, warm-up included.
 	Probed func()
+}
+
+// LoopStats count what a loop's samples do not show.
+type LoopStats struct {
+	// Lost counts probes the MCU ran whose results never arrived (lost on
+	// the link, or dropped because the host fell behind).
+	Lost int
+	// Unmatched counts deliveries of the responder that answered no probe
+	// (a spurious interrupt, or a late one after its probe timed out).
+	Unmatched int
 }
 
 // errStopped is returned by Run when ctx ends first.
 var errStopped = errors.New("bench: probe loop stopped")
 
+// deliveryWait is how long an answered probe waits for its ISR's
+// delivery to be logged (the ISR logs it after writing the ack).
+const deliveryWait = 100 * time.Millisecond
+
 // Run runs the loop on r, handing each recorded probe to each (in
 // order, from this goroutine). It returns an error wrapping ctx's when
-// ctx ends first.
-func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) error {
+// ctx ends first; everything measured until then was handed over.
+func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) (LoopStats, error) {
+	var st LoopStats
+	if l.Clocks.MCU.TickHz == 0 {
+		m, _, err := r.MCUClock(ctx)
+		if err != nil {
+			return st, l.stopped(ctx, fmt.Errorf("align the MCU clock: %w", err))
+		}
+		l.Clocks.MCU, l.Clocks.Uncertainty = m, m.Uncertainty+r.WireResolution()
+	}
 	rs, err := r.RespondMirror(ctx, l.Pair)
 	if err != nil {
-		return l.stopped(ctx, err)
+		return st, l.stopped(ctx, err)
 	}
 	defer rs.Close()
-	var interval time.Duration
+	spec := mcu.TrainSpec{AckEdge: proto.EdgeBoth, Count: l.Warmup + l.N, Timeout: min(l.Timeout, r.MCU.Duration(0xffffffff))}
 	if l.Rate > 0 {
-		interval = time.Duration(float64(time.Second) / l.Rate)
+		spec.Period = time.Duration(float64(time.Second) / l.Rate)
 	}
-	next := time.Now()
-	level := false // the stimulus idles high: probes start by driving low
-	for i := 0; i < l.Warmup+l.N; i++ {
-		if interval > 0 {
-			if err := sleepUntil(ctx, next); err != nil {
-				return l.stopped(ctx, err)
-			}
-			next = next.Add(interval)
-		}
-		before := rs.Deliveries()
-		res, err := r.Probe(ctx, l.Pair, level, l.Timeout)
-		if err != nil {
-			return l.stopped(ctx, fmt.Errorf("probe %d: %w", i, err))
-		}
-		level = !level
+	// The stimulus idles high (RespondMirror): the first probe drives it low.
+	sum, err := r.Train(ctx, l.Pair, spec, func(p mcu.TrainProbe) {
 		if l.Probed != nil {
 			l.Probed()
 		}
-		if res.TimedOut {
-			// Bring the line back to a known state for the next probe.
-			if err := r.Settle(ctx); err != nil {
-				return l.stopped(ctx, err)
-			}
+		d, ok := l.match(rs, p, &st)
+		if p.Index < l.Warmup {
+			return
 		}
-		if i < l.Warmup {
-			continue
-		}
-		s := Sample{Seq: i - l.Warmup, T0: res.T0, T1: res.T1, Latency: res.Latency}
+		s := Sample{Seq: p.Index - l.Warmup, T0: p.T0, T1: p.T1}
 		switch {
-		case !res.TimedOut:
-			l.split(&s, rs)
-		case rs.Deliveries() > before:
+		case !p.TimedOut:
+			s.Latency = r.MCU.Duration(p.T1 - p.T0)
+			if ok {
+				l.split(&s, d)
+			}
+		case ok:
 			s.Outcome = MissedAck
 		default:
 			s.Outcome = Timeout
 		}
 		each(s)
+	})
+	st.Lost = sum.Lost
+	if err != nil {
+		return st, l.stopped(ctx, err)
 	}
-	return nil
+	return st, nil
 }
 
-// split fills in the latency's parts from the responder's last delivery.
-func (l Loop) split(s *Sample, rs *rig.Responder) {
-	if l.Clocks == nil {
-		return
+// match takes the responder's delivery that answered probe p: the oldest
+// logged one whose ISR ran after the stimulus and before the ack (or the
+// timeout). Older ones answered no probe and are counted.
+func (l Loop) match(rs *rig.Responder, p mcu.TrainProbe, st *LoopStats) (rig.Delivery, bool) {
+	t0 := l.Clocks.MCU.HostTime(p.T0).Add(-l.Clocks.Uncertainty)
+	end := l.Clocks.MCU.HostTime(p.T0).Add(l.Timeout)
+	wait := time.Duration(0)
+	if !p.TimedOut {
+		end, wait = l.Clocks.MCU.HostTime(p.T1), deliveryWait
 	}
-	d := rs.Last()
-	if !d.Context.HasControllerTime {
+	end = end.Add(l.Clocks.Uncertainty)
+	for {
+		d, ok := rs.PeekDelivery(wait)
+		switch {
+		case !ok || d.ISR.After(end):
+			return rig.Delivery{}, false
+		case d.ISR.Before(t0):
+			rs.TakeDelivery()
+			st.Unmatched++
+			continue
+		}
+		rs.TakeDelivery()
+		return d, true
+	}
+}
+
+// split fills in the latency's parts from its probe's delivery.
+func (l Loop) split(s *Sample, d rig.Delivery) {
+	if !l.Clocks.Split || !d.Context.HasControllerTime {
 		return
 	}
 	t0, t1 := l.Clocks.MCU.HostTime(s.T0), l.Clocks.MCU.HostTime(s.T1)
@@ -144,19 +186,4 @@ func (l Loop) stopped(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: %w", errStopped, ctx.Err())
 	}
 	return fmt.Errorf("bench: pair %s: %w", l.Pair, err)
-}
-
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -352,6 +352,7 @@ type htmlRow struct {
 	P50, P90, P99, P999, P9999   string
 	Max                          string
 	Samples, Timeouts, MissedAck string
+	Lost                         string
 }
 
 func rowOf(pair, stat string, s Stats) htmlRow {
@@ -372,8 +373,8 @@ th{background:#f6f8fa}td.l,th.l{text-align:left}h1{font-size:1.5em}h2{font-size:
 <p class="note">Stimulus edge to ack edge, both timed by the MCU ({{.R.Metadata.MCU.Board}}, {{.R.Metadata.MCU.TickHz}} Hz).
 {{.R.Settings.N}} probes per pair{{if .R.Metadata.Interrupted}} requested — <strong>interrupted</strong>: the numbers cover the probes taken{{end}}.</p>
 <h2>Summary</h2>
-<table><tr><th class="l">pair</th><th class="l">what</th><th>samples</th><th>timeouts</th><th>missed acks</th><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>
-{{range .Rows}}<tr><td class="l">{{.Pair}}</td><td class="l">{{.Stat}}</td><td>{{.Samples}}</td><td>{{.Timeouts}}</td><td>{{.MissedAck}}</td><td>{{.Min}}</td><td>{{.Mean}}</td><td>{{.Std}}</td><td>{{.P50}}</td><td>{{.P90}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.P9999}}</td><td>{{.Max}}</td></tr>
+<table><tr><th class="l">pair</th><th class="l">what</th><th>samples</th><th>timeouts</th><th>missed acks</th><th>lost</th><th>min</th><th>mean</th><th>stddev</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>p99.99</th><th>max</th></tr>
+{{range .Rows}}<tr><td class="l">{{.Pair}}</td><td class="l">{{.Stat}}</td><td>{{.Samples}}</td><td>{{.Timeouts}}</td><td>{{.MissedAck}}</td><td>{{.Lost}}</td><td>{{.Min}}</td><td>{{.Mean}}</td><td>{{.Std}}</td><td>{{.P50}}</td><td>{{.P90}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.P9999}}</td><td>{{.Max}}</td></tr>
 {{end}}</table>
 <p class="note">Resolution: {{.Resolution}}.</p>
 {{if .R.Metadata.Clock.Split}}<p class="note">Split on host time: MCU ticks mapped by {{.R.Metadata.Clock.MCUAlignment}}{{.Uncertainty}},
@@ -393,7 +394,7 @@ func renderHTML(w *strings.Builder, r *Result) error {
 	var rows []htmlRow
 	for _, p := range r.Pairs {
 		row := rowOf(p.Name, "latency", p.Latency)
-		row.Timeouts, row.MissedAck = fmt.Sprint(p.Timeouts), fmt.Sprint(p.MissedAcks)
+		row.Timeouts, row.MissedAck, row.Lost = fmt.Sprint(p.Timeouts), fmt.Sprint(p.MissedAcks), fmt.Sprint(p.Lost)
 		rows = append(rows, row)
 		for _, c := range []string{WireToController, ControllerToISR, ISRToAck, AckWire} {
 			if s, ok := p.Components[c]; ok {

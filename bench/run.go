@@ -39,6 +39,8 @@ type PairResult struct {
 	Samples    int64            `json:"samples"`
 	Timeouts   int64            `json:"timeouts"`    // no ack, and the ISR did not run
 	MissedAcks int64            `json:"missed_acks"` // the ISR ran, the MCU saw no ack edge
+	Lost       int64            `json:"lost"`        // probes run whose results never reached the host
+	Unmatched  int64            `json:"unmatched"`   // deliveries of the responder that answered no probe
 	Latency    Stats            `json:"latency"`
 	Components map[string]Stats `json:"components,omitempty"`
 	Histogram  []Bucket         `json:"histogram"`
@@ -129,10 +131,7 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	fmt.Fprintln(csv, "pair,seq,t0_tick,t1_tick,latency_ns,outcome,"+WireToController+"_ns,"+ControllerToISR+"_ns,"+ISRToAck+"_ns,"+AckWire+"_ns")
 
 	prog := newProgress(opts.Progress, opts.Terminal, len(pairs)*(opts.N+opts.Warmup))
-	var clocks *Clocks
-	if split {
-		clocks = &Clocks{MCU: mclock, Controller: cclock}
-	}
+	clocks := Clocks{MCU: mclock, Controller: cclock, Split: split, Uncertainty: mclock.Uncertainty + r.WireResolution()}
 	interrupted := false
 	for _, p := range pairs {
 		pr := PairResult{Name: p.Name, hist: newHistogram(), parts: map[string]*hdrhistogram.Histogram{}}
@@ -144,8 +143,9 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		}
 		loop := Loop{Pair: p.Name, N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, Timeout: opts.Timeout, Clocks: clocks,
 			Probed: func() { prog.step(p.Name, &pr) }}
-		rec := recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock}
-		err := loop.Run(ctx, r, rec.record)
+		rec := &recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock}
+		st, err := loop.Run(ctx, r, rec.record)
+		pr.Lost, pr.Unmatched = int64(st.Lost), int64(st.Unmatched)
 		if err != nil {
 			if !errors.Is(err, errStopped) {
 				csv.Flush()
@@ -183,20 +183,6 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// component records one component value and returns it as samples.csv
-// writes it. A negative value (alignment error) is counted, not recorded.
-func (rc recorder) component(name string, d time.Duration) string {
-	if d < 0 {
-		rc.clk.NegativeComponents++
-		if int64(-d) > rc.clk.SplitUncertaintyNS {
-			rc.clk.NegativeBeyondUncertainty++
-		}
-	} else {
-		_ = rc.pr.parts[name].RecordValue(max(int64(d), lowestNS))
-	}
-	return strconv.FormatInt(int64(d), 10)
-}
-
 // clockInfo describes the tier's resolution and its clocks' alignment.
 func clockInfo(m mcu.ClockModel, method string, c rig.ControllerClock, split bool, wire time.Duration) ClockInfo {
 	tick := int64(0)
@@ -216,37 +202,73 @@ func clockInfo(m mcu.ClockModel, method string, c rig.ControllerClock, split boo
 // componentNames are the split latency's parts, in Sample.Split's order.
 var componentNames = [3]string{WireToController, ControllerToISR, ISRToAck}
 
-// recorder files one pair's samples into its histograms and samples.csv.
+// recorder files one pair's samples into its histograms and samples.csv,
+// allocating nothing per sample.
 type recorder struct {
-	pr  *PairResult
-	csv *bufio.Writer
-	clk *ClockInfo
+	pr   *PairResult
+	csv  *bufio.Writer
+	clk  *ClockInfo
+	line []byte
 }
 
-func (rc recorder) record(s Sample) {
+func (rc *recorder) record(s Sample) {
 	pr := rc.pr
+	b := append(rc.line[:0], pr.Name...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(s.Seq), 10)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, s.T0, 10)
+	b = append(b, ',')
 	if s.Outcome != OK {
 		if s.Outcome == MissedAck {
 			pr.MissedAcks++
 		} else {
 			pr.Timeouts++
 		}
-		fmt.Fprintf(rc.csv, "%s,%d,%d,,,%s,,,,\n", pr.Name, s.Seq, s.T0, s.Outcome)
+		b = append(b, ",,"...)
+		b = append(b, s.Outcome.String()...)
+		rc.write(append(b, ",,,,\n"...), s.Seq)
 		return
 	}
 	_ = pr.hist.RecordValue(max(int64(s.Latency), lowestNS))
 	pr.Samples++
-	var parts [4]string
-	if s.HasSplit {
-		for k, d := range s.Split {
-			parts[k] = rc.component(componentNames[k], d)
-		}
-		if s.HasAckWire {
-			parts[3] = rc.component(AckWire, s.AckWire)
+	b = strconv.AppendUint(b, s.T1, 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(s.Latency), 10)
+	b = append(b, ",ok"...)
+	for k := range 4 {
+		b = append(b, ',')
+		switch {
+		case s.HasSplit && k < 3:
+			b = rc.component(b, componentNames[k], s.Split[k])
+		case s.HasSplit && k == 3 && s.HasAckWire:
+			b = rc.component(b, AckWire, s.AckWire)
 		}
 	}
-	fmt.Fprintf(rc.csv, "%s,%d,%d,%d,%d,ok,%s,%s,%s,%s\n", pr.Name, s.Seq, s.T0, s.T1, int64(s.Latency), parts[0], parts[1], parts[2], parts[3])
-	if s.Seq%256 == 255 {
-		rc.csv.Flush() // raw samples reach the disk as they are taken
+	rc.write(append(b, '\n'), s.Seq)
+}
+
+// write writes a samples.csv line; every 256 samples the lines reach the
+// disk, so the raw samples survive whatever ends the run.
+func (rc *recorder) write(line []byte, seq int) {
+	rc.line = line
+	_, _ = rc.csv.Write(line)
+	if seq%256 == 255 {
+		rc.csv.Flush()
 	}
+}
+
+// component records one component value and appends it to b as
+// samples.csv writes it. A negative value (alignment error) is counted,
+// not recorded.
+func (rc *recorder) component(b []byte, name string, d time.Duration) []byte {
+	if d < 0 {
+		rc.clk.NegativeComponents++
+		if int64(-d) > rc.clk.SplitUncertaintyNS {
+			rc.clk.NegativeBeyondUncertainty++
+		}
+	} else {
+		_ = rc.pr.parts[name].RecordValue(max(int64(d), lowestNS))
+	}
+	return strconv.AppendInt(b, int64(d), 10)
 }

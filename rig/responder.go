@@ -3,6 +3,7 @@ package rig
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,10 +65,39 @@ type Responder struct {
 	outputs func(pin int) (time.Duration, bool) // the target's output times
 
 	deliveries atomic.Int64
-	mu         sync.Mutex // protects level, last, lastISR
+	mu         sync.Mutex // protects level, last, lastISR, log
 	level      byte
 	last       clx.InterruptContext
 	lastISR    time.Time
+	log        deliveryLog
+}
+
+// logLen is how many deliveries the log keeps for a reader: a probe
+// train's reader takes each as its probe's result arrives.
+const logLen = 1024
+
+// deliveryLog is a ring of the latest deliveries.
+type deliveryLog struct {
+	ring        [logLen]Delivery
+	head, n     int
+	overwritten int64
+}
+
+func (l *deliveryLog) push(d Delivery) {
+	if l.n == logLen {
+		l.head = (l.head + 1) % logLen
+		l.n--
+		l.overwritten++
+	}
+	l.ring[(l.head+l.n)%logLen] = d
+	l.n++
+}
+
+func (l *deliveryLog) pop() {
+	if l.n > 0 {
+		l.head = (l.head + 1) % logLen
+		l.n--
+	}
 }
 
 // Respond connects a responder. The ack line starts at AckStart.
@@ -97,7 +127,8 @@ func (rs *Responder) isr(ic clx.InterruptContext) bool {
 	n := rs.deliveries.Add(1)
 	rs.mu.Lock()
 	rs.last, rs.lastISR = ic, entered
-	var out []byte
+	var out [2]byte
+	writes := 1
 	switch rs.cfg.Ack {
 	case AckMirror:
 		l := byte(rs.cfg.Polarity.Asserted())
@@ -105,17 +136,22 @@ func (rs *Responder) isr(ic clx.InterruptContext) bool {
 			l = byte(ic.Level)
 		}
 		rs.level = l
-		out = []byte{l}
+		out[0] = l
 	case AckToggle:
 		rs.level ^= 1
-		out = []byte{rs.level}
+		out[0] = rs.level
 	case AckPulse:
-		out = []byte{1, 0}
+		out, writes = [2]byte{1, 0}, 2
 	}
 	rs.mu.Unlock()
-	for _, v := range out {
-		_ = rs.ack.Write(context.Background(), []byte{v})
+	for k := range writes {
+		_ = rs.ack.Write(context.Background(), out[k:k+1])
 	}
+	d := Delivery{Context: ic, ISR: entered}
+	d.AckOut, d.HasAckOut = rs.outputs(rs.ackPin)
+	rs.mu.Lock()
+	rs.log.push(d)
+	rs.mu.Unlock()
 	if rs.cfg.Limit > 0 && n == int64(rs.cfg.Limit) {
 		_ = ic.Conn.Mask(context.Background())
 	}
@@ -134,6 +170,51 @@ func (rs *Responder) Last() Delivery {
 	rs.mu.Unlock()
 	d.AckOut, d.HasAckOut = rs.outputs(rs.ackPin)
 	return d
+}
+
+// PeekDelivery returns the oldest delivery in the log without taking it,
+// waiting up to wait for one: the ISR logs a delivery after its ack is
+// written, so whoever saw the ack may ask first. It reports false when
+// none came.
+func (rs *Responder) PeekDelivery(wait time.Duration) (Delivery, bool) {
+	var deadline time.Time
+	for spins := 0; ; spins++ {
+		rs.mu.Lock()
+		if rs.log.n > 0 {
+			d := rs.log.ring[rs.log.head]
+			rs.mu.Unlock()
+			return d, true
+		}
+		rs.mu.Unlock()
+		switch {
+		case wait <= 0:
+			return Delivery{}, false
+		case spins == 0:
+			deadline = time.Now().Add(wait)
+		case time.Now().After(deadline):
+			return Delivery{}, false
+		}
+		if spins < 100 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+}
+
+// TakeDelivery removes the oldest delivery from the log.
+func (rs *Responder) TakeDelivery() {
+	rs.mu.Lock()
+	rs.log.pop()
+	rs.mu.Unlock()
+}
+
+// DeliveriesOverwritten counts deliveries the log dropped, oldest first,
+// because no reader took them.
+func (rs *Responder) DeliveriesOverwritten() int64 {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.log.overwritten
 }
 
 // Conn returns the interrupt connection (to mask, unmask or check Err).

@@ -109,6 +109,17 @@ func (r *Rig) Probe(ctx context.Context, pair string, high bool, timeout time.Du
 		AckEdge: proto.EdgeBoth, Timeout: timeout})
 }
 
+// Train runs a probe train on a pair (see mcu.Client.Train): s's pins are
+// the pair's stimulus and ack.
+func (r *Rig) Train(ctx context.Context, pair string, s mcu.TrainSpec, each func(mcu.TrainProbe)) (mcu.TrainSummary, error) {
+	p, err := r.pair(pair)
+	if err != nil {
+		return mcu.TrainSummary{}, err
+	}
+	s.Stim, s.Ack = p.Stimulus.MCUPin, p.Ack.MCUPin
+	return r.MCU.Train(ctx, s, each)
+}
+
 // Pulse makes the MCU drive a pulse train on a wire and waits for it to
 // end: count pulses at the active level (true = high), each width long,
 // one every period (0: twice the width).

@@ -33,7 +33,9 @@ func newBenchLatencyCmd() *cobra.Command {
 		Use:   "latency",
 		Short: "Probe every pair N times and write latency distributions and reports",
 		Long: `Probe each pair N times through the MCU — stimulus edge to ack edge, both timed on the
-MCU's clock — and write into --out:
+MCU's clock. The MCU runs the probes as a train on its own (back to back, or one every
+1/--rate s) and streams the results back, so the link's round trip does not pace them:
+a million probes on the sim rig take seconds. Write into --out:
 
   latency.json    the results, schema in bench/README.md (gpiohil bench compare reads it)
   samples.csv     every probe, streamed to disk as it is taken
@@ -42,7 +44,10 @@ MCU's clock — and write into --out:
   bench.txt       Go benchmark lines, for benchstat
 
 Where the target timestamps its own events (the sim controller; the kernel on cdev),
-each sample is also split into wire→controller, controller→ISR and ISR→ack.
+each sample is also split into wire→controller, controller→ISR and ISR→ack (and, where
+the controller timestamps outputs, the ack wire). Each run states the tier's resolution
+and each component's uncertainty. Probes whose results never reached the host are
+counted as lost, never dropped silently.
 Ctrl-C stops cleanly and keeps everything measured so far (exit status 130).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -97,14 +102,20 @@ func printBench(cmd *cobra.Command, res *bench.Result, out string) {
 	fmt.Fprintf(w, "Latency on %s (%s tier), stimulus edge to ack edge on the MCU's clock\n", res.Metadata.Fixture, res.Metadata.Tier)
 	for _, p := range res.Pairs {
 		l := p.Latency
-		fmt.Fprintf(w, "  %-8s n=%-6d timeouts=%d missed-acks=%d  min %v  p50 %v  p90 %v  p99 %v  p99.9 %v  p99.99 %v  max %v\n",
-			p.Name, p.Samples, p.Timeouts, p.MissedAcks, d(l.Min), d(l.P50), d(l.P90), d(l.P99), d(l.P999), d(l.P9999), d(l.Max))
-		for _, c := range []string{bench.WireToController, bench.ControllerToISR, bench.ISRToAck} {
+		fmt.Fprintf(w, "  %-8s n=%-6d timeouts=%d missed-acks=%d lost=%d  min %v  p50 %v  p90 %v  p99 %v  p99.9 %v  p99.99 %v  max %v\n",
+			p.Name, p.Samples, p.Timeouts, p.MissedAcks, p.Lost, d(l.Min), d(l.P50), d(l.P90), d(l.P99), d(l.P999), d(l.P9999), d(l.Max))
+		for _, c := range []string{bench.WireToController, bench.ControllerToISR, bench.ISRToAck, bench.AckWire} {
 			if s, ok := p.Components[c]; ok {
 				fmt.Fprintf(w, "    %-20s p50 %v  p99 %v  max %v\n", c, d(s.P50), d(s.P99), d(s.Max))
 			}
 		}
 	}
+	c := res.Metadata.Clock
+	fmt.Fprintf(w, "Resolution %v (MCU tick %v, wires %v)", d(c.ResolutionNS), d(c.MCUTickNS), d(c.WireResolutionNS))
+	if c.Split {
+		fmt.Fprintf(w, "; each component ± %v, %d negative (%d beyond that)", d(c.SplitUncertaintyNS), c.NegativeComponents, c.NegativeBeyondUncertainty)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Reports in %s: latency.json samples.csv histogram.txt report.html bench.txt\n", out)
 }
 

@@ -38,9 +38,19 @@ func (c *Controller) locate(pin int) (b, i int, err error) {
 	return pin / c.cfg.PinsPerBank, pin % c.cfg.PinsPerBank, nil
 }
 
+// busAccess takes the bus delay: it sleeps to within 200µs of its end
+// and spins the rest, because a sleep overshoots by up to a timer tick —
+// on some machines a millisecond, fifty times a 20µs access.
 func (c *Controller) busAccess() {
-	if c.cfg.BusDelay > 0 {
-		time.Sleep(c.cfg.BusDelay)
+	d := c.cfg.BusDelay
+	if d <= 0 {
+		return
+	}
+	end := time.Now().Add(d)
+	if d > 200*time.Microsecond {
+		time.Sleep(d - 200*time.Microsecond)
+	}
+	for time.Now().Before(end) {
 	}
 }
 

@@ -128,6 +128,8 @@ func (c *Core) execute(f proto.Frame) {
 				return
 			}
 			c.cancelPulsesOn(m.Stim)
+			c.cancelTrainOn(m.Stim)
+			c.cancelTrainOn(m.Ack)
 			c.probes[slot] = probe{active: true, cmdSeq: f.Seq, stim: m.Stim, ack: m.Ack, stimLevel: m.StimLevel,
 				ackEdge: m.AckEdge, at: m.At, timeout: uint64(m.Timeout)}
 			c.probeArmed[m.Ack]++
@@ -137,6 +139,33 @@ func (c *Core) execute(f proto.Frame) {
 			// the command as the board allows.
 			c.startProbe(&c.probes[slot], c.hal.Ticks())
 		}
+	case proto.TypeTrain:
+		var m proto.Train
+		switch {
+		case !m.Decode(f.Payload):
+			c.nak(proto.NakBadLength)
+		case !c.pinOK(m.Stim) || !c.pinOK(m.Ack):
+			c.nak(proto.NakBadPin)
+		case m.StimLevel > 1 || m.AckEdge < proto.EdgeRising || m.AckEdge > proto.EdgeBoth || m.Timeout == 0 || m.Stim == m.Ack || m.Count == 0:
+			c.nak(proto.NakBadArgument)
+		case c.train.active:
+			c.nak(proto.NakBusy)
+		default:
+			c.cancelOn(m.Stim)
+			c.cancelOn(m.Ack)
+			now := c.hal.Ticks()
+			c.train = train{active: true, cmdSeq: f.Seq, stim: m.Stim, ack: m.Ack, level: m.StimLevel, ackEdge: m.AckEdge,
+				count: m.Count, period: uint64(m.Period), gap: uint64(m.Gap), timeout: uint64(m.Timeout), next: now}
+			c.probeArmed[m.Ack]++
+			c.hal.ArmEdges(int(m.Ack), true)
+			c.ack()
+			c.trainStart()
+		}
+	case proto.TypeStopTrain:
+		if c.train.active {
+			c.endTrain(proto.TrainCancelled)
+		}
+		c.ack()
 	case proto.TypeReset:
 		c.reset(true)
 		c.ack()
@@ -150,6 +179,7 @@ func (c *Core) execute(f proto.Frame) {
 // whatever ran there.
 func (c *Core) cancelOn(pin uint8) {
 	c.cancelPulsesOn(pin)
+	c.cancelTrainOn(pin)
 	for i := range c.probes {
 		if p := &c.probes[i]; p.active && (p.stim == pin || p.ack == pin) {
 			c.finishProbe(p, proto.ProbeCancelled, 0)
@@ -163,5 +193,13 @@ func (c *Core) cancelPulsesOn(pin uint8) {
 		if q := &c.pulses[i]; q.active && q.pin == pin {
 			c.endPulse(q, proto.PulseCancelled, c.hal.Ticks())
 		}
+	}
+}
+
+// cancelTrainOn ends the train driving or watching pin, reporting it
+// cancelled.
+func (c *Core) cancelTrainOn(pin uint8) {
+	if t := &c.train; t.active && (t.stim == pin || t.ack == pin) {
+		c.endTrain(proto.TrainCancelled)
 	}
 }

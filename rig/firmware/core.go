@@ -5,7 +5,7 @@ import "github.com/gpiohil/gpiohil/rig/proto"
 // Firmware version reported in Identify.
 const (
 	FwMajor = 0
-	FwMinor = 2
+	FwMinor = 3
 	FwPatch = 0
 )
 
@@ -34,6 +34,25 @@ type probe struct {
 	at        uint64
 	t0        uint64
 	timeout   uint64
+}
+
+// train is the running probe train, if any.
+type train struct {
+	active    bool
+	cmdSeq    uint8
+	stim, ack uint8
+	level     uint8 // the next probe's stimulus level
+	ackEdge   proto.Edges
+	count     uint32 // probes to run
+	index     uint32 // probes started
+	period    uint64
+	gap       uint64
+	timeout   uint64
+	waiting   bool   // probe index-1 is out: driven at t0, no answer yet
+	t0        uint64 // the probe out's, or the last one's
+	next      uint64 // when the next probe may start
+	batch     proto.ProbeBatch
+	flushAt   uint64 // when a partial batch is sent anyway
 }
 
 type pulse struct {
@@ -69,6 +88,7 @@ type Core struct {
 
 	probes [MaxProbes]probe
 	pulses [MaxPulses]pulse
+	train  train
 
 	reportSeq uint32
 
@@ -95,7 +115,7 @@ func New(hal HAL, cfg Config) *Core {
 	c.sched, _ = hal.(ScheduledOutput)
 	c.stamped, _ = hal.(StampedOutput)
 	c.id = proto.Identify{Protocol: proto.Version, FwMajor: FwMajor, FwMinor: FwMinor, FwPatch: FwPatch,
-		TickHz: hal.TickHz(), Pins: uint8(pins), Caps: cfg.Caps | proto.CapPulse | proto.CapProbe}
+		TickHz: hal.TickHz(), Pins: uint8(pins), Caps: cfg.Caps | proto.CapPulse | proto.CapProbe | proto.CapTrain}
 	if c.sched != nil {
 		c.id.Caps |= proto.CapScheduledOut
 	}
@@ -137,6 +157,10 @@ func (c *Core) reset(report bool) {
 			c.endPulse(&c.pulses[i], proto.PulseCancelled, c.hal.Ticks())
 		}
 	}
+	if c.train.active && report {
+		c.endTrain(proto.TrainCancelled)
+	}
+	c.train = train{}
 	for p := 0; p < int(c.id.Pins); p++ {
 		c.hal.ArmEdges(p, false)
 		c.hal.SetPin(p, proto.DriveHiZ, proto.PullNone)
@@ -203,6 +227,9 @@ func (c *Core) edge(e Event) {
 	if int(e.Pin) >= int(c.id.Pins) {
 		return
 	}
+	if t := &c.train; t.waiting && t.ack == e.Pin && e.Tick >= t.t0 && t.ackEdge.Matches(e.Level != 0) {
+		c.trainAnswered(e.Tick)
+	}
 	if c.probeArmed[e.Pin] > 0 {
 		for i := range c.probes {
 			p := &c.probes[i]
@@ -246,6 +273,9 @@ func (c *Core) timers(now uint64) uint64 {
 		} else {
 			soon(deadline)
 		}
+	}
+	if c.train.active {
+		soon(c.trainTimers(now))
 	}
 	for i := range c.pulses {
 		q := &c.pulses[i]
@@ -306,6 +336,116 @@ func (c *Core) startProbe(p *probe, now uint64) {
 	}
 	p.t0 = c.hal.Ticks()
 	c.hal.SetPin(int(p.stim), drive(p.stimLevel), proto.PullNone)
+}
+
+// trainTimers times the train out, starts its next probe and sends a
+// partial batch that waited long enough; it returns its next deadline.
+func (c *Core) trainTimers(now uint64) uint64 {
+	t := &c.train
+	if t.waiting && now >= t.t0+t.timeout {
+		// An answer captured before the deadline may still be queued.
+		c.drainEdges()
+		if t.waiting {
+			c.trainResult(proto.NoAck, now)
+		}
+	}
+	if !t.active {
+		return 0
+	}
+	if !t.waiting && t.index < t.count && now >= t.next {
+		c.trainStart()
+	}
+	if t.batch.N > 0 && c.hal.Ticks() >= t.flushAt {
+		c.sendBatch()
+	}
+	var next uint64
+	switch {
+	case t.waiting:
+		next = t.t0 + t.timeout
+	case t.index < t.count:
+		next = t.next
+	}
+	if t.batch.N > 0 && (next == 0 || t.flushAt < next) {
+		next = t.flushAt
+	}
+	return next
+}
+
+// trainStart drives the next probe's stimulus.
+func (c *Core) trainStart() {
+	t := &c.train
+	d := drive(t.level)
+	if c.stamped != nil {
+		t.t0 = c.stamped.SetPinStamped(int(t.stim), d, proto.PullNone)
+	} else {
+		t.t0 = c.hal.Ticks()
+		c.hal.SetPin(int(t.stim), d, proto.PullNone)
+	}
+	t.level ^= 1
+	t.index++
+	t.waiting = true
+}
+
+// trainAnswered records the probe out as answered at t1. The next one
+// starts from the timers, so every step of the main loop reads commands
+// (StopTrain, heartbeats) however fast probes are answered.
+func (c *Core) trainAnswered(t1 uint64) {
+	c.trainResult(uint32(min(t1-c.train.t0, proto.NoAck-1)), t1)
+}
+
+// trainResult files the probe out's latency (NoAck: timed out) in the
+// batch; at is when it ended, from which the gap counts.
+func (c *Core) trainResult(latency uint32, at uint64) {
+	t := &c.train
+	t.waiting = false
+	b := &t.batch
+	if b.N > 0 && t.t0-b.T0 > 0xffffffff {
+		c.sendBatch() // its offset would not fit
+	}
+	if b.N == 0 {
+		b.Index, b.T0 = t.index-1, t.t0
+		t.flushAt = c.hal.Ticks() + uint64(c.id.TickHz)/100 // a partial batch waits at most 10 ms
+	}
+	b.Entries[b.N] = proto.BatchEntry{DT0: uint32(t.t0 - b.T0), Latency: latency}
+	b.N++
+	if b.N == proto.BatchLen {
+		c.sendBatch()
+	}
+	t.next = at + t.gap
+	if t.period > 0 && t.t0+t.period > t.next {
+		t.next = t.t0 + t.period
+	}
+	if t.index == t.count {
+		c.endTrain(proto.TrainFinished)
+	}
+}
+
+// sendBatch reports the probes filed so far.
+func (c *Core) sendBatch() {
+	b := &c.train.batch
+	if b.N == 0 {
+		return
+	}
+	b.Seq, b.CmdSeq = c.nextReport(), c.train.cmdSeq
+	c.send(proto.TypeProbeBatch, uint8(b.Seq), b.Append(c.pay[:0]))
+	b.N = 0
+}
+
+// endTrain reports every probe filed, then the train's end; capture on
+// its ack pin stops unless armed or probed.
+func (c *Core) endTrain(status uint8) {
+	t := &c.train
+	c.sendBatch()
+	m := proto.TrainDone{Seq: c.nextReport(), CmdSeq: t.cmdSeq, Status: status, Count: t.index}
+	if t.waiting {
+		m.Count-- // cancelled while its last probe was out: not reported
+	}
+	t.active, t.waiting = false, false
+	c.probeArmed[t.ack]--
+	if c.probeArmed[t.ack] == 0 && c.userArmed&(1<<t.ack) == 0 {
+		c.hal.ArmEdges(int(t.ack), false)
+	}
+	c.send(proto.TypeTrainDone, uint8(m.Seq), m.Append(c.pay[:0]))
 }
 
 func (c *Core) finishProbe(p *probe, status uint8, t1 uint64) {

@@ -100,10 +100,10 @@ func (c *Core) sync(f proto.Frame) {
 }
 
 // payloadLen is the exact payload length of a command type, when it has
-// one (Identify, ReadPins, ReadClock and Reset carry none).
+// one (Identify, ReadPins, ReadClock, Reset and StopTrain carry none).
 func payloadLen(typ uint8) (int, bool) {
 	switch typ {
-	case proto.TypeIdentify, proto.TypeReadPins, proto.TypeReadClock, proto.TypeReset:
+	case proto.TypeIdentify, proto.TypeReadPins, proto.TypeReadClock, proto.TypeReset, proto.TypeStopTrain:
 		return 0, true
 	case proto.TypePing, proto.TypeSync:
 		return 4, true
@@ -115,6 +115,8 @@ func payloadLen(typ uint8) (int, bool) {
 		return 9, true
 	case proto.TypeProbe:
 		return 16, true
+	case proto.TypeTrain:
+		return 20, true
 	}
 	return 0, false
 }

@@ -34,6 +34,7 @@ type Client struct {
 	waitCh       chan frame
 	probeWaiters map[uint8]chan proto.ProbeResult
 	pulseWaiters map[uint8]chan proto.PulseDone
+	trains       map[uint8]*train
 	subs         []*Subscription
 	lastReport   uint32
 	haveReport   bool
@@ -67,6 +68,7 @@ type LinkStats struct {
 	Retransmits     uint64
 	ReportGaps      uint64 // reports lost on the link (sequence gaps)
 	SubscriberDrops uint64 // edge reports dropped because a subscriber was slow
+	TrainDrops      uint64 // train probes dropped because the train's caller was slow
 	MCUOverflows    uint32 // edges the MCU dropped (its capture ring was full)
 }
 
@@ -87,7 +89,8 @@ func Open(ctx context.Context, path string, opts Options) (*Client, error) {
 	_ = port.ResetInputBuffer()
 	c := &Client{port: port, path: path, opts: opts, waitCh: make(chan frame, 1),
 		probeWaiters: map[uint8]chan proto.ProbeResult{}, pulseWaiters: map[uint8]chan proto.PulseDone{},
-		dead: make(chan struct{}), done: make(chan struct{})}
+		trains: map[uint8]*train{},
+		dead:   make(chan struct{}), done: make(chan struct{})}
 	c.rto = time.NewTimer(time.Hour)
 	c.rto.Stop()
 	c.lastRx.Store(time.Now().UnixNano())

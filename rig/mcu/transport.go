@@ -143,6 +143,23 @@ func (c *Client) frame(f *frame) {
 			if m.Decode(f.payload()) {
 				deliver(c.pulseWaiters, m.CmdSeq, m)
 			}
+		case proto.TypeProbeBatch:
+			var m proto.ProbeBatch
+			if t := c.trains[f.body[4]]; t != nil && m.Decode(f.payload()) {
+				select {
+				case t.batches <- m:
+				default: // the caller fell behind: counted lost by the gap it leaves
+					c.stats.TrainDrops += uint64(m.N)
+				}
+			}
+		case proto.TypeTrainDone:
+			var m proto.TrainDone
+			if t := c.trains[f.body[4]]; t != nil && m.Decode(f.payload()) {
+				select {
+				case t.done <- m:
+				default:
+				}
+			}
 		}
 	}
 }

@@ -16,6 +16,8 @@ const (
 	TypeReadClock byte = 0x09
 	TypeReset     byte = 0x0a
 	TypeSync      byte = 0x0b
+	TypeTrain     byte = 0x0c
+	TypeStopTrain byte = 0x0d
 
 	// Responses.
 	TypeAck          byte = 0x40
@@ -30,6 +32,8 @@ const (
 	TypeEdge        byte = 0x60
 	TypeProbeResult byte = 0x61
 	TypePulseDone   byte = 0x62
+	TypeProbeBatch  byte = 0x63
+	TypeTrainDone   byte = 0x64
 )
 
 var typeNames = map[byte]string{
@@ -37,7 +41,8 @@ var typeNames = map[byte]string{
 	TypeArm: "arm", TypeDisarm: "disarm", TypeProbe: "probe", TypeReadClock: "read-clock", TypeReset: "reset",
 	TypeSync: "sync", TypeAck: "ack", TypeIdentifyResp: "identify-resp", TypePong: "pong", TypePins: "pins",
 	TypeClock: "clock", TypeSynced: "synced", TypeNak: "nak", TypeEdge: "edge", TypeProbeResult: "probe-result",
-	TypePulseDone: "pulse-done",
+	TypePulseDone: "pulse-done", TypeTrain: "train", TypeStopTrain: "stop-train", TypeProbeBatch: "probe-batch",
+	TypeTrainDone: "train-done",
 }
 
 // TypeName names a message type, or returns "" for a type the protocol
@@ -81,6 +86,12 @@ const (
 	ProbeOK        byte = 0
 	ProbeTimeout   byte = 1
 	ProbeCancelled byte = 2
+)
+
+// TrainDone status.
+const (
+	TrainFinished  byte = 0 // every probe ran
+	TrainCancelled byte = 1 // StopTrain, Reset, or SetPin, Pulse or Probe on one of its pins ended it
 )
 
 // PulseDone status.
@@ -416,5 +427,109 @@ func (m *Sync) Decode(p []byte) bool {
 		return false
 	}
 	m.Session = get32(p)
+	return true
+}
+
+// Train runs Count probes on one pair, one after another, on the MCU's
+// own: probe k drives Stim to StimLevel (k even) or its opposite (k odd)
+// and waits up to Timeout ticks for an AckEdge edge on Ack. The next
+// probe starts Gap ticks after the answer (or the timeout), and, with a
+// non-zero Period, not before Period ticks after the previous start.
+// Results come back in ProbeBatch reports; a TrainDone report ends it.
+type Train struct {
+	Stim, StimLevel, Ack uint8
+	AckEdge              Edges
+	Count                uint32
+	Period, Gap, Timeout uint32
+}
+
+// Append appends the payload.
+func (m *Train) Append(b []byte) []byte {
+	b = append(b, m.Stim, m.StimLevel, m.Ack, byte(m.AckEdge))
+	return put32(put32(put32(put32(b, m.Count), m.Period), m.Gap), m.Timeout)
+}
+
+// Decode parses the payload.
+func (m *Train) Decode(p []byte) bool {
+	if len(p) != 20 {
+		return false
+	}
+	m.Stim, m.StimLevel, m.Ack, m.AckEdge = p[0], p[1], p[2], Edges(p[3])
+	m.Count, m.Period, m.Gap, m.Timeout = get32(p[4:]), get32(p[8:]), get32(p[12:]), get32(p[16:])
+	return true
+}
+
+// BatchLen is the most probes one ProbeBatch carries.
+const BatchLen = (MaxPayload - batchHeader) / batchEntry
+
+const (
+	batchHeader = 17 // seq, cmd_seq, index, t0
+	batchEntry  = 8  // dt0, latency
+)
+
+// NoAck is a BatchEntry's Latency for a probe that timed out.
+const NoAck = 0xffffffff
+
+// BatchEntry is one probe of a ProbeBatch: its t0 relative to the batch's
+// T0, and t1 − t0 (NoAck: no answer within the timeout).
+type BatchEntry struct {
+	DT0     uint32
+	Latency uint32
+}
+
+// ProbeBatch reports consecutive probes of a train: N entries, the first
+// being the train's probe Index, whose t0 is T0.
+type ProbeBatch struct {
+	Seq     uint32
+	CmdSeq  uint8
+	Index   uint32
+	T0      uint64
+	N       int
+	Entries [BatchLen]BatchEntry
+}
+
+// Append appends the payload.
+func (m *ProbeBatch) Append(b []byte) []byte {
+	b = put64(put32(append(put32(b, m.Seq), m.CmdSeq), m.Index), m.T0)
+	for _, e := range m.Entries[:m.N] {
+		b = put32(put32(b, e.DT0), e.Latency)
+	}
+	return b
+}
+
+// Decode parses the payload.
+func (m *ProbeBatch) Decode(p []byte) bool {
+	n := (len(p) - batchHeader) / batchEntry
+	if len(p) < batchHeader+batchEntry || n > BatchLen || len(p) != batchHeader+n*batchEntry {
+		return false
+	}
+	m.Seq, m.CmdSeq, m.Index, m.T0, m.N = get32(p), p[4], get32(p[5:]), get64(p[9:]), n
+	for k := range n {
+		q := p[batchHeader+k*batchEntry:]
+		m.Entries[k] = BatchEntry{DT0: get32(q), Latency: get32(q[4:])}
+	}
+	return true
+}
+
+// TrainDone reports the end of a train: Count probes ran (all reported
+// in ProbeBatch reports before this one), finished or cancelled.
+type TrainDone struct {
+	Seq    uint32
+	CmdSeq uint8
+	Status uint8
+	Count  uint32
+}
+
+// Append appends the payload.
+func (m *TrainDone) Append(b []byte) []byte {
+	return put32(append(put32(b, m.Seq), m.CmdSeq, m.Status), m.Count)
+}
+
+// Decode parses the payload.
+func (m *TrainDone) Decode(p []byte) bool {
+	if len(p) != 10 {
+		return false
+	}
+	m.Seq, m.CmdSeq, m.Status, m.Count = get32(p), p[4], p[5], get32(p[6:])
 	return true
 }

@@ -184,8 +184,14 @@ func TestWireExamples(t *testing.T) {
 	for _, m := range regexp.MustCompile("(?m)^\\| ([A-Za-z ]+) \\| (\\d+) \\| `([0-9a-f ]+)` \\|$").FindAllStringSubmatch(string(doc), -1) {
 		rows[m[1]+"/"+m[2]] = m[3]
 	}
-	id := Identify{Protocol: 2, FwMinor: 2, TickHz: 1000000, Pins: 23, Caps: CapHiZ | CapPullUp | CapPullDown | CapScheduledOut | CapPulse | CapProbe}
+	id := Identify{Protocol: 2, FwMinor: 2, TickHz: 1000000, Pins: 23, Caps: CapHiZ | CapPullUp | CapPullDown | CapScheduledOut | CapPulse | CapProbe | CapTrain}
 	id.SetName("pico")
+	batch := ProbeBatch{Seq: 4, CmdSeq: 15, Index: 0, T0: 10000, N: 3,
+		Entries: [BatchLen]BatchEntry{{0, 2500}, {5000, 2600}, {10000, NoAck}}}
+	var back ProbeBatch
+	if !back.Decode(batch.Append(nil)) || back != batch {
+		t.Errorf("ProbeBatch round trip: %+v, want %+v", back, batch)
+	}
 	types := map[byte]bool{}
 	for _, tc := range []struct {
 		name    string
@@ -215,6 +221,10 @@ func TestWireExamples(t *testing.T) {
 		{"Edge", TypeEdge, 1, (&Edge{Seq: 1, Tick: 5000, Pin: 2, Level: 1}).Append(nil)},
 		{"ProbeResult", TypeProbeResult, 2, (&ProbeResult{Seq: 2, CmdSeq: 12, Status: ProbeOK, T0: 10000, T1: 12500}).Append(nil)},
 		{"PulseDone", TypePulseDone, 3, (&PulseDone{Seq: 3, CmdSeq: 9, Pin: 4, Status: PulseFinished, Tick: 20000}).Append(nil)},
+		{"Train", TypeTrain, 15, (&Train{Stim: 0, StimLevel: 0, Ack: 1, AckEdge: EdgeBoth, Count: 1000, Timeout: 1000000}).Append(nil)},
+		{"StopTrain", TypeStopTrain, 16, nil},
+		{"ProbeBatch", TypeProbeBatch, 4, batch.Append(nil)},
+		{"TrainDone", TypeTrainDone, 5, (&TrainDone{Seq: 5, CmdSeq: 15, Status: TrainFinished, Count: 3}).Append(nil)},
 	} {
 		types[tc.typ] = true
 		want, ok := rows[tc.name+"/"+strconv.Itoa(int(tc.seq))]

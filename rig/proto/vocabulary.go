@@ -66,9 +66,10 @@ const (
 	CapScheduledOut Caps = 1 << 3 // a probe's At is honoured exactly
 	CapPulse        Caps = 1 << 4
 	CapProbe        Caps = 1 << 5
+	CapTrain        Caps = 1 << 6 // Train and StopTrain
 )
 
-var capNames = [...]string{"hi-z", "pull-up", "pull-down", "scheduled-output", "pulse-trains", "probes"}
+var capNames = [...]string{"hi-z", "pull-up", "pull-down", "scheduled-output", "pulse-trains", "probes", "probe-trains"}
 
 // Has reports whether every bit of want is set.
 func (c Caps) Has(want Caps) bool { return c&want == want }

@@ -47,7 +47,7 @@ var _ = node(func() {
 			Expect(id.Pins).To(BeNumerically(">=", 2))
 			Expect(id.Pins).To(BeNumerically("<=", proto.MaxPins))
 			Expect(utf8.ValidString(id.BoardName())).To(BeTrue(), "board name % x is not UTF-8", id.BoardName())
-			Expect(id.Caps&^0x3f).To(BeZero(), "capability bits beyond 5")
+			Expect(id.Caps&^0x7f).To(BeZero(), "capability bits beyond 6")
 			Expect(id.Caps.Has(proto.CapPulse|proto.CapProbe)).To(BeTrue(), "pulse trains and probes")
 			AddReportEntry("MCU", id.BoardName()+", caps "+id.Caps.String())
 		}, SpecTimeout(specTimeout))

@@ -36,7 +36,7 @@ EXAMPLES = [
     ("Sync", 1, 0x0B, struct.pack("<I", 0x12345678)),
     ("Synced", 1, 0x4B, struct.pack("<I", 0x12345678)),
     ("Identify", 2, 0x01, b""),
-    ("IdentifyResp", 2, 0x41, struct.pack("<BBBBIBHB", 2, 0, 2, 0, 1000000, 23, 0x3F, len(NAME)) + NAME),
+    ("IdentifyResp", 2, 0x41, struct.pack("<BBBBIBHB", 2, 0, 2, 0, 1000000, 23, 0x7F, len(NAME)) + NAME),
     ("Ping", 3, 0x02, struct.pack("<I", 0xCAFE)),
     ("Ping heartbeat", 0, 0x02, struct.pack("<I", 0)),
     ("Pong", 3, 0x42, struct.pack("<IQ", 0xCAFE, 123456789)),
@@ -55,6 +55,11 @@ EXAMPLES = [
     ("Edge", 1, 0x60, struct.pack("<IQBBI", 1, 5000, 2, 1, 0)),
     ("ProbeResult", 2, 0x61, struct.pack("<IBBQQ", 2, 12, 0, 10000, 12500)),
     ("PulseDone", 3, 0x62, struct.pack("<IBBBQ", 3, 9, 4, 0, 20000)),
+    ("Train", 15, 0x0C, struct.pack("<BBBBIIII", 0, 0, 1, 3, 1000, 0, 0, 1000000)),
+    ("StopTrain", 16, 0x0D, b""),
+    ("ProbeBatch", 4, 0x63, struct.pack("<IBIQ", 4, 15, 0, 10000) + struct.pack("<II", 0, 2500)
+     + struct.pack("<II", 5000, 2600) + struct.pack("<II", 10000, 0xFFFFFFFF)),
+    ("TrainDone", 5, 0x64, struct.pack("<IBBI", 5, 15, 0, 3)),
 ]
 
 if __name__ == "__main__":
