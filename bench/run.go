@@ -130,6 +130,7 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 	csv := bufio.NewWriter(csvFile)
 	fmt.Fprintln(csv, "pair,seq,t0_tick,t1_tick,latency_ns,outcome,"+WireToController+"_ns,"+ControllerToISR+"_ns,"+ISRToAck+"_ns,"+AckWire+"_ns")
 
+	negatives := newHistogram() // magnitudes of negative components
 	prog := newProgress(opts.Progress, opts.Terminal, len(pairs)*(opts.N+opts.Warmup))
 	clocks := Clocks{MCU: mclock, Controller: cclock, Split: split, Uncertainty: mclock.Uncertainty + r.WireResolution()}
 	interrupted := false
@@ -143,7 +144,7 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		}
 		loop := Loop{Pair: p.Name, N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, Timeout: opts.Timeout, Clocks: clocks,
 			Probed: func() { prog.step(p.Name, &pr) }}
-		rec := &recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock}
+		rec := &recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock, negatives: negatives}
 		st, err := loop.Run(ctx, r, rec.record)
 		pr.Lost, pr.Unmatched = int64(st.Lost), int64(st.Unmatched)
 		if err != nil {
@@ -169,6 +170,8 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		}
 	}
 	prog.done()
+	// A polling harness's period is known best after the probes ran.
+	res.Metadata.Clock.setWireResolution(r.WireResolution(), negatives)
 	if err := csv.Flush(); err != nil {
 		return nil, fmt.Errorf("bench: samples.csv: %w", err)
 	}
@@ -199,16 +202,34 @@ func clockInfo(m mcu.ClockModel, method string, c rig.ControllerClock, split boo
 	return ci
 }
 
+// setWireResolution states the wires' resolution and, from it, the
+// resolution and the split's uncertainty, and counts the negative
+// components beyond that uncertainty.
+func (ci *ClockInfo) setWireResolution(wire time.Duration, negatives *hdrhistogram.Histogram) {
+	ci.WireResolutionNS = int64(wire)
+	ci.ResolutionNS = ci.MCUTickNS + ci.WireResolutionNS
+	if ci.Split {
+		ci.SplitUncertaintyNS = ci.MCUUncertaintyNS + ci.ControllerUncertaintyNS + ci.ResolutionNS
+	}
+	ci.NegativeBeyondUncertainty = 0
+	for _, b := range negatives.Distribution() {
+		if b.From > ci.SplitUncertaintyNS {
+			ci.NegativeBeyondUncertainty += b.Count
+		}
+	}
+}
+
 // componentNames are the split latency's parts, in Sample.Split's order.
 var componentNames = [3]string{WireToController, ControllerToISR, ISRToAck}
 
 // recorder files one pair's samples into its histograms and samples.csv,
 // allocating nothing per sample.
 type recorder struct {
-	pr   *PairResult
-	csv  *bufio.Writer
-	clk  *ClockInfo
-	line []byte
+	pr        *PairResult
+	csv       *bufio.Writer
+	clk       *ClockInfo
+	negatives *hdrhistogram.Histogram
+	line      []byte
 }
 
 func (rc *recorder) record(s Sample) {
@@ -264,9 +285,7 @@ func (rc *recorder) write(line []byte, seq int) {
 func (rc *recorder) component(b []byte, name string, d time.Duration) []byte {
 	if d < 0 {
 		rc.clk.NegativeComponents++
-		if int64(-d) > rc.clk.SplitUncertaintyNS {
-			rc.clk.NegativeBeyondUncertainty++
-		}
+		_ = rc.negatives.RecordValue(max(int64(-d), lowestNS))
 	} else {
 		_ = rc.pr.parts[name].RecordValue(max(int64(d), lowestNS))
 	}

@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
 )
 
@@ -31,34 +33,29 @@ var _ = node(func() {
 		It("answers active-both pulses edge by edge, in order, down to a measured minimum width", func(ctx SpecContext) {
 			r := prepare(ctx)
 			p := pair(0)
-			respondBoth(ctx, p)
+			rs := respondBoth(ctx, p)
 			const pulses = 5
-			var minimum time.Duration
-			var lastSeq []bool
-			for _, w := range []time.Duration{50 * time.Millisecond, 20 * time.Millisecond, 10 * time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond, time.Millisecond, 500 * time.Microsecond,
-				200 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, 20 * time.Microsecond} {
-				acks := collectAcks(ctx, p, 2*pulses, Fixture().Timing.Quiet, func() {
+			// A trial: pulses low from the idle-high stimulus, each answered
+			// by the mirroring responder with the stimulus's level, in order.
+			floor := bisectPulse(ctx, fmt.Sprintf("active-both (%s)", bothMode()), 50*time.Millisecond, func(ctx context.Context, w time.Duration) (bool, time.Duration) {
+				edges := edgesDuring(ctx, func() {
 					Expect(r.Pulse(ctx, p.Stimulus.Name, false, w, 3*w, pulses)).To(Succeed())
-				})
-				seq := make([]bool, len(acks))
+				}, p.Stimulus, p.Ack)
+				acks := edges[p.Ack.Name]
 				ok := len(acks) == 2*pulses
 				for i, a := range acks {
-					seq[i] = a.Level
 					ok = ok && a.Level == (i%2 == 1) // low, high, low, high…
 				}
 				if !ok {
-					AddReportEntry(fmt.Sprintf("active-both (%s): %v pulses", bothMode(), w), fmt.Sprintf("%d of %d edges answered", len(acks), 2*pulses))
-					// Let the line settle high and the responder catch up.
-					drive(ctx, p.Stimulus.Name, true)
-					settle(ctx)
-					break
+					// Start the next trial from idle: the line high, a new
+					// responder whose ack is high too.
+					Expect(rs.Close()).To(Succeed())
+					rs = respondBoth(ctx, p)
 				}
-				minimum, lastSeq = w, seq
-			}
-			Expect(minimum).NotTo(BeZero(), "even 50ms pulses were not answered edge by edge")
-			AddReportEntry(fmt.Sprintf("minimum pulse width, active-both (%s)", bothMode()), minimum)
-			record(func(res *Results) { res.MinPulse, res.MinPulseMode = minimum, bothMode() })
-			Expect(lastSeq).To(HaveLen(2 * pulses))
+				return ok, narrowestPulse(edges[p.Stimulus.Name], false)
+			})
+			AddReportEntry("narrowest pulse", floor)
+			record(func(res *Results) { res.PulseFloors = append(res.PulseFloors, floor) })
 		}, SpecTimeout(specTimeout))
 
 		It("debounces: filters pulses shorter than the timeout, delivers pulses twice as long", Label("cap:debounce"), func(ctx SpecContext) {
@@ -78,6 +75,23 @@ var _ = node(func() {
 			})
 			Expect(acks).To(HaveLen(1), "a pulse twice the debounce timeout")
 			Expect(rs.Deliveries()).To(Equal(1))
+
+			// The narrowest pulse the filter passes, by bisection below
+			// twice the timeout.
+			floor := bisectPulse(ctx, fmt.Sprintf("through debounce %v (%s)", db, debounceMode()), 2*db, func(ctx context.Context, w time.Duration) (bool, time.Duration) {
+				before := rs.Deliveries()
+				edges := edgesDuring(ctx, func() {
+					Expect(r.Pulse(ctx, p.Stimulus.Name, true, w, 0, 1)).To(Succeed())
+					time.Sleep(db) // the falling edge's own debounce
+				}, p.Stimulus)
+				return rs.Deliveries() == before+1, narrowestPulse(edges[p.Stimulus.Name], true)
+			})
+			AddReportEntry("narrowest pulse", floor)
+			record(func(res *Results) { res.PulseFloors = append(res.PulseFloors, floor) })
+			if Fixture().Tier == fixtures.TierSim {
+				// On one clock, nothing narrower than the timeout passes.
+				Expect(floor.Driven).To(BeNumerically(">=", db), "a pulse narrower than the debounce timeout was delivered")
+			}
 		}, SpecTimeout(specTimeout))
 	})
 })

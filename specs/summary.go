@@ -19,10 +19,9 @@ type Results struct {
 	Wiring   []rig.WireResult
 	WiringOK bool
 	Latency  []LatencyResult
-	// MinPulse is the narrowest pulse whose both edges the active-both
-	// responder answered, or 0 if not measured.
-	MinPulse     time.Duration
-	MinPulseMode string // "native" or "emulated"
+	// PulseFloors are the narrowest pulses measured: answered edge by
+	// edge by an active-both responder, passed by a debounce filter.
+	PulseFloors []PulseFloor
 	// DriverErrors are errors the target's driver and clx reported outside
 	// any call (lost kernel events, controller-driver errors in dispatch).
 	DriverErrors []error
@@ -63,8 +62,11 @@ func (res Results) WriteSummary(w io.Writer) {
 	}
 	res.writeWiring(w)
 	res.writeLatency(w)
-	if res.MinPulse > 0 {
-		fmt.Fprintf(w, "\nNarrowest pulse answered edge by edge (active-both, %s): %v\n", res.MinPulseMode, res.MinPulse)
+	if len(res.PulseFloors) > 0 {
+		fmt.Fprintf(w, "\nNarrowest pulses (by bisection; asked of the MCU, driven as it captured them)\n")
+		for _, f := range res.PulseFloors {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
 	}
 	res.writeDriverErrors(w)
 	res.writeSkipped(w)

@@ -81,7 +81,7 @@ func TestCheckOnTheSimRig(t *testing.T) {
 	if err := json.Unmarshal(data, &reports); err != nil || len(reports) != 1 {
 		t.Fatalf("json report: %v", err)
 	}
-	if !strings.Contains(string(data), "latency pair0") || !strings.Contains(string(data), "minimum pulse width") {
+	if !strings.Contains(string(data), "latency pair0") || !strings.Contains(string(data), "narrowest pulse") || !strings.Contains(string(data), "asked_ns") {
 		t.Fatal("json report lacks the measurements")
 	}
 }
@@ -137,7 +137,7 @@ func TestCheckUsageAndFixtureErrors(t *testing.T) {
 	}
 	// The emulated sim rig passes too.
 	out, code = gpiohil(t, "check", "--fixture", "sim-emulated", "--label-filter", "!latency")
-	if code != exitOK || !strings.Contains(out, "active-both, emulated") {
+	if code != exitOK || !strings.Contains(out, "active-both (emulated): ") || !strings.Contains(out, "through debounce 50ms (emulated): ") {
 		t.Fatalf("sim-emulated: exit %d\n%s", code, out)
 	}
 }

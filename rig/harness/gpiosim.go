@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +32,9 @@ type GPIOSim struct {
 	last   map[int]int // line offset → last value seen
 	driven map[int]int // MCU pin → level it drives (absent: not driving)
 	cycles atomic.Uint64
-	start  time.Time          // when polling began
 	files  map[int]*lineFiles // by line offset, opened once: no open/close per poll
+	gapsMu sync.Mutex
+	gaps   [256]time.Duration // the latest times from one poll to the next, a ring
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -81,7 +83,7 @@ func (g *GPIOSim) Attach(m MCU, poll time.Duration) {
 	if poll <= 0 {
 		poll = 100 * time.Microsecond
 	}
-	g.mcu, g.poll, g.start = m, poll, time.Now()
+	g.mcu, g.poll = m, poll
 	m.OnDrive(g.mcuChanged)
 	g.wg.Add(1)
 	go g.poller()
@@ -144,12 +146,20 @@ func (g *GPIOSim) mcuChanged(e firmware.PinOutput) {
 // is written again (if the target is driving the line, it still wins).
 func (g *GPIOSim) poller() {
 	defer g.wg.Done()
-	for {
+	var last time.Time
+	for n := 0; ; n++ {
 		select {
 		case <-g.done:
 			return
 		case <-time.After(g.poll):
 		}
+		now := time.Now()
+		if n > 0 {
+			g.gapsMu.Lock()
+			g.gaps[n%len(g.gaps)] = now.Sub(last)
+			g.gapsMu.Unlock()
+		}
+		last = now
 		g.mu.Lock()
 		type change struct{ pin, v int }
 		var changes []change
@@ -179,16 +189,24 @@ func (g *GPIOSim) poller() {
 	}
 }
 
-// Period is the mean time from one poll to the next since Attach — the
-// poll period plus a poll's own work and the scheduler's lateness — so a
-// sensed change reaches the MCU up to about one Period after it happened.
-// Before the first poll it is the poll period asked for.
+// Period is how late a sensed change may reach the MCU: the 99th
+// percentile of the latest 256 times from one poll to the next (the poll
+// period plus a poll's own work and the scheduler's lateness). Before
+// any poll it is the poll period asked for.
 func (g *GPIOSim) Period() time.Duration {
-	n := g.cycles.Load()
-	if n == 0 {
+	g.gapsMu.Lock()
+	var gaps []time.Duration
+	for _, d := range g.gaps {
+		if d > 0 {
+			gaps = append(gaps, d)
+		}
+	}
+	g.gapsMu.Unlock()
+	if len(gaps) == 0 {
 		return g.poll
 	}
-	return time.Since(g.start) / time.Duration(n)
+	slices.Sort(gaps)
+	return gaps[len(gaps)*99/100]
 }
 
 // Sync waits until a whole poll has run after the call, so every level on
