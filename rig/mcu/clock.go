@@ -16,7 +16,8 @@ type ClockModel struct {
 	RefHost  time.Time // ... and the host time it corresponds to
 	DriftPPM float64   // MCU clock rate error against the host's, parts per million
 	MinRTT   time.Duration
-	// Uncertainty bounds the offset error: half the fastest round trip.
+	// Uncertainty bounds the offset error: half the fastest round trip,
+	// or more where the fitted samples stray from the fit.
 	Uncertainty time.Duration
 	Samples     int // samples used in the fit
 	// Baseline is the host time the fitted samples span; the drift is
@@ -97,6 +98,14 @@ func (c *Client) AlignClock(ctx context.Context, n int, spacing time.Duration) (
 		MinRTT: ref.rtt, Uncertainty: ref.rtt / 2, Samples: len(best), Baseline: baseline}
 	if baseline > 0 {
 		m.DriftUncertaintyPPM = float64(best[len(best)-1].rtt) / float64(baseline) * 1e6
+	}
+	// Each fitted tick was read within half its round trip of its
+	// midpoint; where the fit misses a sample by more (a clock whose rate
+	// wanders, as an emulator's does), the uncertainty grows to cover it.
+	for _, s := range best {
+		if miss := (m.HostTime(s.tick).Sub(s.mid)).Abs() + s.rtt/2; miss > m.Uncertainty {
+			m.Uncertainty = miss
+		}
 	}
 	return m, nil
 }
