@@ -111,7 +111,7 @@ func (c *Core) execute(f proto.Frame) {
 			c.nak(proto.NakBadLength)
 		case !c.pinOK(m.Stim) || !c.pinOK(m.Ack):
 			c.nak(proto.NakBadPin)
-		case m.StimLevel > 1 || m.AckEdge < proto.EdgeRising || m.AckEdge > proto.EdgeBoth || m.Timeout == 0 || m.Stim == m.Ack:
+		case !probeArgsOK(m.Stim, m.StimLevel, m.Ack, m.AckEdge, m.Timeout):
 			c.nak(proto.NakBadArgument)
 		case m.At > c.hal.Ticks() && c.sched == nil:
 			c.nak(proto.NakNotSupported) // a future stimulus needs scheduled output
@@ -146,7 +146,7 @@ func (c *Core) execute(f proto.Frame) {
 			c.nak(proto.NakBadLength)
 		case !c.pinOK(m.Stim) || !c.pinOK(m.Ack):
 			c.nak(proto.NakBadPin)
-		case m.StimLevel > 1 || m.AckEdge < proto.EdgeRising || m.AckEdge > proto.EdgeBoth || m.Timeout == 0 || m.Stim == m.Ack || m.Count == 0:
+		case !probeArgsOK(m.Stim, m.StimLevel, m.Ack, m.AckEdge, m.Timeout) || m.Count == 0:
 			c.nak(proto.NakBadArgument)
 		case c.train.active:
 			c.nak(proto.NakBusy)
@@ -202,4 +202,10 @@ func (c *Core) cancelTrainOn(pin uint8) {
 	if t := &c.train; t.active && (t.stim == pin || t.ack == pin) {
 		c.endTrain(proto.TrainCancelled)
 	}
+}
+
+// probeArgsOK checks what a Probe and a Train share: a stimulus level of
+// 0 or 1, an ack edge of 1–3, a timeout, and two different pins.
+func probeArgsOK(stim, level, ack uint8, edge proto.Edges, timeout uint32) bool {
+	return level <= 1 && edge >= proto.EdgeRising && edge <= proto.EdgeBoth && timeout != 0 && stim != ack
 }

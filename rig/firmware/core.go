@@ -330,12 +330,19 @@ func (c *Core) startProbe(p *probe, now uint64) {
 		p.t0 = p.at
 		return
 	}
+	p.t0 = c.driveStimulus(p.stim, p.stimLevel)
+}
+
+// driveStimulus drives a probe's stimulus pin to level and returns its t0:
+// the change's own tick where the board says (StampedOutput), else the
+// tick read just before driving.
+func (c *Core) driveStimulus(pin, level uint8) uint64 {
 	if c.stamped != nil {
-		p.t0 = c.stamped.SetPinStamped(int(p.stim), drive(p.stimLevel), proto.PullNone)
-		return
+		return c.stamped.SetPinStamped(int(pin), drive(level), proto.PullNone)
 	}
-	p.t0 = c.hal.Ticks()
-	c.hal.SetPin(int(p.stim), drive(p.stimLevel), proto.PullNone)
+	t0 := c.hal.Ticks()
+	c.hal.SetPin(int(pin), drive(level), proto.PullNone)
+	return t0
 }
 
 // trainTimers times the train out, starts its next probe and sends a
@@ -374,13 +381,7 @@ func (c *Core) trainTimers(now uint64) uint64 {
 // trainStart drives the next probe's stimulus.
 func (c *Core) trainStart() {
 	t := &c.train
-	d := drive(t.level)
-	if c.stamped != nil {
-		t.t0 = c.stamped.SetPinStamped(int(t.stim), d, proto.PullNone)
-	} else {
-		t.t0 = c.hal.Ticks()
-		c.hal.SetPin(int(t.stim), d, proto.PullNone)
-	}
+	t.t0 = c.driveStimulus(t.stim, t.level)
 	t.level ^= 1
 	t.index++
 	t.waiting = true
