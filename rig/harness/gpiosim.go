@@ -34,7 +34,7 @@ type GPIOSim struct {
 	cycles atomic.Uint64
 	files  map[int]*lineFiles // by line offset, opened once: no open/close per poll
 	gapsMu sync.Mutex
-	gaps   [256]time.Duration // the latest times from one poll to the next, a ring
+	gaps   [256]time.Duration // the latest polls' times since the poll before, for polls that sensed a change: a ring
 	done   chan struct{}
 	wg     sync.WaitGroup
 }
@@ -147,6 +147,7 @@ func (g *GPIOSim) mcuChanged(e firmware.PinOutput) {
 func (g *GPIOSim) poller() {
 	defer g.wg.Done()
 	var last time.Time
+	sensed := 0
 	for n := 0; ; n++ {
 		select {
 		case <-g.done:
@@ -154,11 +155,7 @@ func (g *GPIOSim) poller() {
 		case <-time.After(g.poll):
 		}
 		now := time.Now()
-		if n > 0 {
-			g.gapsMu.Lock()
-			g.gaps[n%len(g.gaps)] = now.Sub(last)
-			g.gapsMu.Unlock()
-		}
+		gap := now.Sub(last)
 		last = now
 		g.mu.Lock()
 		type change struct{ pin, v int }
@@ -185,14 +182,22 @@ func (g *GPIOSim) poller() {
 		for _, c := range changes {
 			_ = g.mcu.SetInput(c.pin, true, c.v == 1)
 		}
+		if len(changes) > 0 && n > 0 {
+			// A change sensed now happened since the previous poll.
+			g.gapsMu.Lock()
+			g.gaps[sensed%len(g.gaps)] = gap
+			g.gapsMu.Unlock()
+			sensed++
+		}
 		g.cycles.Add(1)
 	}
 }
 
 // Period is how late a sensed change may reach the MCU: the 99th
-// percentile of the latest 256 times from one poll to the next (the poll
-// period plus a poll's own work and the scheduler's lateness). Before
-// any poll it is the poll period asked for.
+// percentile, over the latest 256 polls that sensed a change, of the time
+// since the poll before (the poll period plus a poll's own work and the
+// scheduler's lateness). Before any change it is the poll period asked
+// for.
 func (g *GPIOSim) Period() time.Duration {
 	g.gapsMu.Lock()
 	var gaps []time.Duration
