@@ -52,9 +52,6 @@ type Clocks struct {
 	MCU        mcu.ClockModel
 	Controller rig.ControllerClock
 	Split      bool
-	// Uncertainty bounds the error of comparing a host time with a
-	// mapped MCU tick.
-	Uncertainty time.Duration
 }
 
 // Loop is one pair's probe loop: a mirroring active-both responder on
@@ -100,8 +97,11 @@ func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) (LoopStats
 		if err != nil {
 			return st, l.stopped(ctx, fmt.Errorf("align the MCU clock: %w", err))
 		}
-		l.Clocks.MCU, l.Clocks.Uncertainty = m, m.Uncertainty+r.WireResolution()
+		l.Clocks.MCU = m
 	}
+	// How far a host time may stray from a mapped MCU tick when matching
+	// a probe with its ISR run.
+	slack := l.Clocks.MCU.Uncertainty + r.WireResolution()
 	rs, err := r.RespondMirror(ctx, l.Pair)
 	if err != nil {
 		return st, l.stopped(ctx, err)
@@ -116,7 +116,7 @@ func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) (LoopStats
 		if l.Probed != nil {
 			l.Probed()
 		}
-		d, ok := l.match(rs, p, &st)
+		d, ok := l.match(rs, p, slack, &st)
 		if p.Index < l.Warmup {
 			return
 		}
@@ -144,14 +144,13 @@ func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) (LoopStats
 // match takes the responder's delivery that answered probe p: the oldest
 // logged one whose ISR ran after the stimulus and before the ack (or the
 // timeout). Older ones answered no probe and are counted.
-func (l Loop) match(rs *rig.Responder, p mcu.TrainProbe, st *LoopStats) (rig.Delivery, bool) {
-	t0 := l.Clocks.MCU.HostTime(p.T0).Add(-l.Clocks.Uncertainty)
-	end := l.Clocks.MCU.HostTime(p.T0).Add(l.Timeout)
-	wait := time.Duration(0)
+func (l Loop) match(rs *rig.Responder, p mcu.TrainProbe, slack time.Duration, st *LoopStats) (rig.Delivery, bool) {
+	start := l.Clocks.MCU.HostTime(p.T0)
+	end, wait := start.Add(l.Timeout), time.Duration(0)
 	if !p.TimedOut {
 		end, wait = l.Clocks.MCU.HostTime(p.T1), deliveryWait
 	}
-	end = end.Add(l.Clocks.Uncertainty)
+	t0, end := start.Add(-slack), end.Add(slack)
 	for {
 		d, ok := rs.PeekDelivery(wait)
 		switch {

@@ -132,7 +132,7 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 
 	negatives := newHistogram() // magnitudes of negative components
 	prog := newProgress(opts.Progress, opts.Terminal, len(pairs)*(opts.N+opts.Warmup))
-	clocks := Clocks{MCU: mclock, Controller: cclock, Split: split, Uncertainty: mclock.Uncertainty + r.WireResolution()}
+	clocks := Clocks{MCU: mclock, Controller: cclock, Split: split}
 	interrupted := false
 	for _, p := range pairs {
 		pr := PairResult{Name: p.Name, hist: newHistogram(), parts: map[string]*hdrhistogram.Histogram{}}
@@ -192,19 +192,19 @@ func clockInfo(m mcu.ClockModel, method string, c rig.ControllerClock, split boo
 	if m.TickHz > 0 {
 		tick = (int64(time.Second) + int64(m.TickHz) - 1) / int64(m.TickHz)
 	}
-	ci := ClockInfo{MCUAlignment: method, MCUUncertaintyNS: int64(m.Uncertainty), MCUDriftPPM: m.DriftPPM,
-		MCUTickNS: tick, WireResolutionNS: int64(wire), ResolutionNS: tick + int64(wire), Split: split}
+	ci := ClockInfo{MCUAlignment: method, MCUUncertaintyNS: int64(m.Uncertainty), MCUDriftPPM: m.DriftPPM, MCUTickNS: tick, Split: split}
 	if split {
 		ci.ControllerClock = c.Name
 		ci.ControllerUncertaintyNS = int64(c.Uncertainty)
-		ci.SplitUncertaintyNS = ci.MCUUncertaintyNS + ci.ControllerUncertaintyNS + ci.ResolutionNS
 	}
+	ci.setWireResolution(wire, nil)
 	return ci
 }
 
 // setWireResolution states the wires' resolution and, from it, the
 // resolution and the split's uncertainty, and counts the negative
-// components beyond that uncertainty.
+// components (their magnitudes in negatives, if any yet) beyond that
+// uncertainty.
 func (ci *ClockInfo) setWireResolution(wire time.Duration, negatives *hdrhistogram.Histogram) {
 	ci.WireResolutionNS = int64(wire)
 	ci.ResolutionNS = ci.MCUTickNS + ci.WireResolutionNS
@@ -212,6 +212,9 @@ func (ci *ClockInfo) setWireResolution(wire time.Duration, negatives *hdrhistogr
 		ci.SplitUncertaintyNS = ci.MCUUncertaintyNS + ci.ControllerUncertaintyNS + ci.ResolutionNS
 	}
 	ci.NegativeBeyondUncertainty = 0
+	if negatives == nil {
+		return
+	}
 	for _, b := range negatives.Distribution() {
 		if b.From > ci.SplitUncertaintyNS {
 			ci.NegativeBeyondUncertainty += b.Count

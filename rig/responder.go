@@ -76,18 +76,16 @@ type Responder struct {
 // train's reader takes each as its probe's result arrives.
 const logLen = 1024
 
-// deliveryLog is a ring of the latest deliveries.
+// deliveryLog is a ring of the latest deliveries; when full, the oldest
+// gives way (a probe it answered is then split-less, not lost).
 type deliveryLog struct {
-	ring        [logLen]Delivery
-	head, n     int
-	overwritten int64
+	ring    [logLen]Delivery
+	head, n int
 }
 
 func (l *deliveryLog) push(d Delivery) {
 	if l.n == logLen {
-		l.head = (l.head + 1) % logLen
-		l.n--
-		l.overwritten++
+		l.pop()
 	}
 	l.ring[(l.head+l.n)%logLen] = d
 	l.n++
@@ -207,14 +205,6 @@ func (rs *Responder) TakeDelivery() {
 	rs.mu.Lock()
 	rs.log.pop()
 	rs.mu.Unlock()
-}
-
-// DeliveriesOverwritten counts deliveries the log dropped, oldest first,
-// because no reader took them.
-func (rs *Responder) DeliveriesOverwritten() int64 {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return rs.log.overwritten
 }
 
 // Conn returns the interrupt connection (to mask, unmask or check Err).

@@ -442,19 +442,22 @@ func (c *Core) endTrain(status uint8) {
 		m.Count-- // cancelled while its last probe was out: not reported
 	}
 	t.active, t.waiting = false, false
-	c.probeArmed[t.ack]--
-	if c.probeArmed[t.ack] == 0 && c.userArmed&(1<<t.ack) == 0 {
-		c.hal.ArmEdges(int(t.ack), false)
-	}
+	c.releaseCapture(t.ack)
 	c.send(proto.TypeTrainDone, uint8(m.Seq), m.Append(c.pay[:0]))
 }
 
 func (c *Core) finishProbe(p *probe, status uint8, t1 uint64) {
 	p.active = false
-	c.probeArmed[p.ack]--
-	if c.probeArmed[p.ack] == 0 && c.userArmed&(1<<p.ack) == 0 {
-		c.hal.ArmEdges(int(p.ack), false)
-	}
+	c.releaseCapture(p.ack)
 	m := proto.ProbeResult{Seq: c.nextReport(), CmdSeq: p.cmdSeq, Status: status, T0: p.t0, T1: t1}
 	c.send(proto.TypeProbeResult, uint8(m.Seq), m.Append(c.pay[:0]))
+}
+
+// releaseCapture ends a probe's or a train's hold on capture at its ack
+// pin: capture stops there unless another probe or Arm still wants it.
+func (c *Core) releaseCapture(pin uint8) {
+	c.probeArmed[pin]--
+	if c.probeArmed[pin] == 0 && c.userArmed&(1<<pin) == 0 {
+		c.hal.ArmEdges(int(pin), false)
+	}
 }
