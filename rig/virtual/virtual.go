@@ -275,10 +275,8 @@ func (m *MCU) Level(p int) bool {
 func (m *MCU) Output(p int) firmware.PinOutput {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.eventLocked(p)
+	return m.outputLocked(p, m.Ticks())
 }
-
-func (m *MCU) eventLocked(p int) firmware.PinOutput { return m.outputLocked(p, m.Ticks()) }
 
 // outputLocked is what pin p puts on its wire, as of tick.
 func (m *MCU) outputLocked(p int, tick uint64) firmware.PinOutput {
