@@ -21,6 +21,7 @@ func isTerminal(w io.Writer) bool {
 func newCheckCmd() *cobra.Command {
 	var fixture string
 	var rf runFlags
+	var rep repeatFlags
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Validate a rig: wiring, I/O, interrupts, masking, emulation, storms, stress, latency",
@@ -38,6 +39,14 @@ latency, and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs,
 cap:fast-sense; e.g.
 --label-filter '!latency' or --label-filter 'io || masking'.
 
+--repeat N runs the whole check N times, each in a fresh process with a fresh rig,
+and prints every spec that failed at least once with its flake rate: "flaky" (failed
+in some runs, passed in others) or "fails every run" (a wiring or driver fault).
+--until-it-fails stops at the first failed run (at most --repeat runs, if given).
+Each run's log is kept while a run failed; --junit-report and --json-report are
+written per run (junit.xml becomes junit.run1.xml, ...); --flake-report writes the
+tally as JSON.
+
 Exit status: 0 when every spec passed, 1 when one failed, 2 on bad usage or a
 bad fixture.`,
 		Args: cobra.NoArgs,
@@ -45,6 +54,16 @@ bad fixture.`,
 			fx, err := fixtures.Load(fixture)
 			if err != nil {
 				return usagef("%v", err)
+			}
+			if rep.runs < 0 {
+				return usagef("--repeat must not be negative")
+			}
+			if rep.active() {
+				args := []string{"check", "--fixture", fixture, "--label-filter", rf.labels}
+				if rf.verbose {
+					args = append(args, "-v")
+				}
+				return repeatCheck(cmd.Context(), cmd.OutOrStdout(), args, rep, rf.junit, rf.json)
 			}
 			res, err := specs.Run(cmd.Context(), specs.Options{Fixture: fx, LabelFilter: rf.labels, JUnitReport: rf.junit,
 				JSONReport: rf.json, Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())})
@@ -60,6 +79,9 @@ bad fixture.`,
 	}
 	c.Flags().StringVar(&fixture, "fixture", "", "rig fixture: a YAML file or an embedded name (default \"sim\")")
 	rf.add(c)
+	c.Flags().IntVar(&rep.runs, "repeat", 0, "run the check this many times, each with a fresh rig, and report every spec's flake rate")
+	c.Flags().BoolVar(&rep.untilFails, "until-it-fails", false, "repeat until a run fails (at most --repeat runs, if given)")
+	c.Flags().StringVar(&rep.report, "flake-report", "", "with --repeat: write each spec's outcomes over the runs as JSON to this file")
 	return c
 }
 
