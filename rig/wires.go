@@ -3,6 +3,7 @@ package rig
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
@@ -131,22 +132,26 @@ func (r *Rig) Pulse(ctx context.Context, wire string, active bool, width, period
 	return r.MCU.Pulse(ctx, mcu.PulseSpec{Pin: w.MCUPin, Active: active, Width: width, Period: period, Count: count})
 }
 
-// Watch arms edge capture on a wire and subscribes to the MCU's edge
-// reports, buffering up to buffer of them for a slow reader (reports
+// Watch arms edge capture on the wires named and subscribes to the MCU's
+// edge reports, buffering up to buffer of them for a slow reader (reports
 // that find the buffer full are counted as dropped). stop disarms the
-// wire and ends the subscription.
-func (r *Rig) Watch(ctx context.Context, wire string, buffer int) (edges *mcu.Subscription, stop func(), err error) {
-	w, err := r.wire(wire)
-	if err != nil {
-		return nil, nil, err
+// wires and ends the subscription.
+func (r *Rig) Watch(ctx context.Context, buffer int, wires ...string) (edges *mcu.Subscription, stop func(), err error) {
+	var mask uint64
+	for _, name := range wires {
+		w, err := r.wire(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		mask |= 1 << w.MCUPin
 	}
 	sub := r.MCU.Subscribe(buffer)
-	if err := r.MCU.Arm(ctx, 1<<w.MCUPin, proto.EdgeBoth); err != nil {
+	if err := r.MCU.Arm(ctx, mask, proto.EdgeBoth); err != nil {
 		sub.Close()
-		return nil, nil, fmt.Errorf("watch wire %s: %w", wire, err)
+		return nil, nil, fmt.Errorf("watch wires %s: %w", strings.Join(wires, ", "), err)
 	}
 	return sub, func() {
-		_ = r.MCU.Disarm(context.WithoutCancel(ctx), 1<<w.MCUPin)
+		_ = r.MCU.Disarm(context.WithoutCancel(ctx), mask)
 		sub.Close()
 	}, nil
 }

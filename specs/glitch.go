@@ -32,7 +32,7 @@ var _ = node(func() {
 						ISR: func(clx.InterruptContext) bool { deliveries.Add(1); return true }})
 					Expect(err).NotTo(HaveOccurred())
 					DeferCleanup(ic.Close) // on failure; closing twice is harmless
-					edges := watchWire(ctx, w)
+					edges := watchWires(ctx, w)
 					drive(ctx, w.Name, high)
 					settle(ctx)
 					Expect(edges.quiet()).To(BeEmpty(), "the MCU's capture saw its pin leave %s on the way to driving it", proto.DriveLevel(high))
@@ -57,7 +57,7 @@ var _ = node(func() {
 				r := prepare(ctx)
 				for _, w := range r.Wires {
 					pullWire(ctx, w, high)
-					edges := watchWire(ctx, w)
+					edges := watchWires(ctx, w)
 					out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output,
 						Initial: []byte{bit(high)}, Name: "glitch spec"})
 					Expect(err).NotTo(HaveOccurred())
@@ -88,31 +88,37 @@ func pullWire(ctx context.Context, w rig.Wire, high bool) {
 	settle(ctx)
 }
 
-// wireWatch gathers the MCU's edge reports on one wire.
+// wireWatch gathers the MCU's edge reports on some wires.
 type wireWatch struct {
 	sub  *mcu.Subscription
 	stop func()
-	pin  int
+	pins map[int]string // MCU pin → wire name
 }
 
-// watchWire arms the MCU's capture on a wire until the spec ends (or stop).
-func watchWire(ctx context.Context, w rig.Wire) *wireWatch {
+// watchWires arms the MCU's capture on wires until the spec ends (or stop).
+func watchWires(ctx context.Context, ws ...rig.Wire) *wireWatch {
 	GinkgoHelper()
-	sub, stop, err := theRig.Watch(ctx, w.Name, 256)
+	ww := &wireWatch{pins: map[int]string{}}
+	names := make([]string, len(ws))
+	for i, w := range ws {
+		names[i], ww.pins[w.MCUPin] = w.Name, w.Name
+	}
+	var err error
+	ww.sub, ww.stop, err = theRig.Watch(ctx, 256, names...)
 	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(stop)
-	return &wireWatch{sub: sub, stop: stop, pin: w.MCUPin}
+	DeferCleanup(ww.stop)
+	return ww
 }
 
-// quiet returns the edges reported on the wire until none has come for the
-// fixture's quiet time.
+// quiet returns the edges reported on the wires until none has come for
+// the fixture's quiet time.
 func (ww *wireWatch) quiet() []rig.EdgeEvent {
 	GinkgoHelper()
 	var got []rig.EdgeEvent
 	for {
 		select {
 		case e := <-ww.sub.C():
-			if e.Pin == ww.pin {
+			if _, ok := ww.pins[e.Pin]; ok {
 				got = append(got, e)
 			}
 		case <-time.After(Fixture().Timing.Quiet):
@@ -120,6 +126,15 @@ func (ww *wireWatch) quiet() []rig.EdgeEvent {
 			return got
 		}
 	}
+}
+
+// perWire counts edges by wire name.
+func (ww *wireWatch) perWire(edges []rig.EdgeEvent) map[string]int {
+	n := map[string]int{}
+	for _, e := range edges {
+		n[ww.pins[e.Pin]]++
+	}
+	return n
 }
 
 func pullTo(high bool) proto.Pull {

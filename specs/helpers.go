@@ -93,7 +93,7 @@ func probe(ctx context.Context, p rig.Pair, high bool, timeout time.Duration) ri
 // catch any extra.
 func collectAcks(ctx context.Context, p rig.Pair, want int, quiet time.Duration, do func()) []rig.EdgeEvent {
 	GinkgoHelper()
-	sub, stop, err := theRig.Watch(ctx, p.Ack.Name, 4096)
+	sub, stop, err := theRig.Watch(ctx, 4096, p.Ack.Name)
 	Expect(err).NotTo(HaveOccurred())
 	defer stop()
 	if do != nil {

@@ -80,37 +80,107 @@ var _ = node(func() {
 			}
 		}, SpecTimeout(specTimeout))
 
-		It("returns a line to its default state on close", Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
-			needCap("MCU pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
-			r := prepare(ctx)
-			w := r.Wires[0]
-			out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output, Initial: []byte{1}})
-			Expect(err).NotTo(HaveOccurred())
-			release(ctx, w.Name, proto.PullDown)
-			settle(ctx)
-			Expect(mcuReads(ctx, w)).To(BeTrue(), "the output drives high over the MCU's pull-down")
-			Expect(out.Close()).To(Succeed())
-			settle(ctx)
-			Expect(mcuReads(ctx, w)).To(BeFalse(), "a closed line still drives high")
-			release(ctx, w.Name, proto.PullUp)
-			settle(ctx)
-			Expect(mcuReads(ctx, w)).To(BeTrue(), "a closed line still drives low")
-		}, SpecTimeout(specTimeout))
-
-		It("senses the target's pulls with the MCU pin released", Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
-			needCap("pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
-			r := prepare(ctx)
-			w := r.Wires[0]
-			release(ctx, w.Name, proto.PullNone)
-			for _, tc := range []struct {
-				pull clx.Pull
-				want bool
-			}{{clx.PullUp, true}, {clx.PullDown, false}, {clx.PullUp, true}} {
-				in, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Pull: tc.pull})
-				Expect(err).NotTo(HaveOccurred())
+		for _, fw := range Fixture().Wires {
+			It(fmt.Sprintf("returns wire %s's line to its default state on close", fw.Name), Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
+				needCap("MCU pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
+				r := prepare(ctx)
+				w, _ := r.Wire(fw.Name)
+				out := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output, Initial: []byte{1}})
+				release(ctx, w.Name, proto.PullDown)
 				settle(ctx)
-				Expect(mcuReads(ctx, w)).To(Equal(tc.want), "target pull %v", tc.pull)
-				Expect(in.Close()).To(Succeed())
+				Expect(mcuReads(ctx, w)).To(BeTrue(), "the output on line %s drives high over the MCU's pull-down", w.Line)
+				Expect(out.Close()).To(Succeed())
+				settle(ctx)
+				Expect(mcuReads(ctx, w)).To(BeFalse(), "closed line %s still drives high", w.Line)
+				release(ctx, w.Name, proto.PullUp)
+				settle(ctx)
+				Expect(mcuReads(ctx, w)).To(BeTrue(), "closed line %s still drives low", w.Line)
+			}, SpecTimeout(specTimeout))
+
+			It(fmt.Sprintf("senses the target's pulls on wire %s with the MCU pin released", fw.Name), Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
+				needCap("pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
+				r := prepare(ctx)
+				w, _ := r.Wire(fw.Name)
+				release(ctx, w.Name, proto.PullNone)
+				for _, tc := range []struct {
+					pull clx.Pull
+					want bool
+				}{{clx.PullUp, true}, {clx.PullDown, false}, {clx.PullUp, true}} {
+					in := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Pull: tc.pull})
+					settle(ctx)
+					Expect(mcuReads(ctx, w)).To(Equal(tc.want), "the MCU reads line %s under the target's pull %v", w.Line, tc.pull)
+					buf := []byte{0xff}
+					Expect(in.Read(ctx, buf)).To(Succeed())
+					Expect(buf[0] == 1).To(Equal(tc.want), "the target reads its own line %s under its pull %v", w.Line, tc.pull)
+					Expect(in.Close()).To(Succeed())
+				}
+			}, SpecTimeout(specTimeout))
+		}
+
+		It("writes several lines at once and leaves every other line as it was", func(ctx SpecContext) {
+			r := prepare(ctx)
+			if len(r.Wires) < 3 {
+				Skip(fmt.Sprintf("needs 3 wires; fixture %s has %d", Fixture().Name, len(r.Wires)))
+			}
+			// Two output connections over every wire, interleaved; the first
+			// in reverse line order.
+			var groups [2][]rig.Wire
+			for i, w := range r.Wires {
+				if i%2 == 0 {
+					groups[0] = append([]rig.Wire{w}, groups[0]...)
+				} else {
+					groups[1] = append(groups[1], w)
+				}
+			}
+			level := map[string]bool{}
+			var conns [2]*clx.IOConn
+			for k, g := range groups {
+				pins := make([]int, len(g))
+				for i, w := range g {
+					release(ctx, w.Name, proto.PullNone)
+					pins[i], level[w.Name] = w.TargetPin, false
+				}
+				conns[k] = ioConnect(ctx, clx.IOConfig{Pins: pins, Direction: clx.Output, Name: fmt.Sprintf("multi-line %d", k)})
+			}
+			settle(ctx)
+			edges := watchWires(ctx, r.Wires...)
+			names := make([]string, len(r.Wires))
+			for i, w := range r.Wires {
+				names[i] = w.Name
+			}
+			// Every pattern on each connection in turn, the other's lines
+			// holding what they last had.
+			for step, pattern := range []uint64{^uint64(0), 0x5555555555555555, 0xaaaaaaaaaaaaaaaa, 0x3, 0} {
+				for k, g := range groups {
+					buf := make([]byte, (len(g)+7)/8)
+					for i, w := range g {
+						high := pattern>>i&1 != 0
+						if high {
+							buf[i/8] |= 1 << (i % 8)
+						}
+						level[w.Name] = high
+					}
+					before := map[string]bool{}
+					got, err := r.ReadMCU(ctx, names...)
+					Expect(err).NotTo(HaveOccurred())
+					for i, n := range names {
+						before[n] = got[i]
+					}
+					Expect(conns[k].Write(ctx, buf)).To(Succeed())
+					settle(ctx)
+					per := edges.perWire(edges.quiet())
+					got, err = r.ReadMCU(ctx, names...)
+					Expect(err).NotTo(HaveOccurred())
+					for i, w := range r.Wires {
+						Expect(got[i]).To(Equal(level[w.Name]), "step %d, connection %d wrote %08b: line %s", step, k, buf, w.Line)
+						want := 0
+						if before[w.Name] != level[w.Name] {
+							want = 1
+						}
+						Expect(per[w.Name]).To(Equal(want), "step %d, connection %d wrote %08b: edges on line %s (was %v, now %v)",
+							step, k, buf, w.Line, before[w.Name], level[w.Name])
+					}
+				}
 			}
 		}, SpecTimeout(specTimeout))
 	})

@@ -97,7 +97,7 @@ func edgesDuring(ctx context.Context, do func(), wires ...rig.Wire) map[string][
 	GinkgoHelper()
 	var sub *mcu.Subscription
 	for i, w := range wires {
-		s, stop, err := theRig.Watch(ctx, w.Name, 8192)
+		s, stop, err := theRig.Watch(ctx, 8192, w.Name)
 		Expect(err).NotTo(HaveOccurred())
 		defer stop()
 		if i == 0 {

@@ -104,7 +104,7 @@ func TestCheckDiagnosesBrokenWiring(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
 	}
 	for _, want := range []string{"ack1   3        3            FAULT   stuck-at-1", "io0    4        7            FAULT   swapped with io2",
-		"io2    6        23           FAULT   swapped with io0", "stim0  0        0            ok", "31 Skipped",
+		"io2    6        23           FAULT   swapped with io0", "stim0  0        0            ok", "44 Skipped",
 		"Every spec past bring-up was skipped"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q\n%s", want, out)
@@ -132,7 +132,7 @@ func TestCheckUsageAndFixtureErrors(t *testing.T) {
 	}
 	// A label filter runs a subset.
 	out, code = gpiohil(t, "check", "--label-filter", "io && !cap:pulls")
-	if code != exitOK || !strings.Contains(out, "Ran 14 of 38 Specs") {
+	if code != exitOK || !strings.Contains(out, "Ran 15 of 51 Specs") {
 		t.Fatalf("label filter: exit %d\n%s", code, out)
 	}
 	// The emulated sim rig passes too.
