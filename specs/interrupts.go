@@ -1,15 +1,66 @@
 package specs
 
 import (
+	"context"
+	"fmt"
+	"sync"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/mcu"
+	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
 var _ = node(func() {
 	Describe("Interrupts", Label("interrupts"), func() {
+		// Every wired line raises interrupts, whatever its bank: each wire in
+		// turn is the stimulus, the next wire its ack.
+		for i, fw := range Fixture().Wires {
+			ackW := Fixture().Wires[(i+1)%len(Fixture().Wires)]
+			It(fmt.Sprintf("fire on wire %s's line, answered on wire %s", fw.Name, ackW.Name), func(ctx SpecContext) {
+				r := prepare(ctx)
+				if len(r.Wires) < 2 {
+					Skip("needs two wires: one to stimulate, one to answer on")
+				}
+				stim, _ := r.Wire(fw.Name)
+				ack, _ := r.Wire(ackW.Name)
+				// The line starts low: an emulated active-both asserts high first.
+				drive(ctx, stim.Name, false)
+				release(ctx, ack.Name, proto.PullNone)
+				out := ioConnect(ctx, clx.IOConfig{Pins: []int{ack.TargetPin}, Direction: clx.Output, Name: "every-line ack"})
+				var mu sync.Mutex
+				var pins []int
+				level := byte(0)
+				ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: stim.TargetPin, Mode: clx.Edge,
+					Polarity: clx.ActiveBoth, AssertedHigh: true, Name: "every-line", ISR: func(c clx.InterruptContext) bool {
+						mu.Lock()
+						pins = append(pins, c.Pin)
+						level ^= 1
+						l := level
+						mu.Unlock()
+						_ = out.Write(context.Background(), []byte{l})
+						return true
+					}})
+				Expect(err).NotTo(HaveOccurred())
+				DeferCleanup(ic.Close)
+				settle(ctx)
+				t := Fixture().Timing
+				for k, high := range []bool{true, false, true, false} {
+					res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: stim.MCUPin, Ack: ack.MCUPin, StimLevel: high,
+						AckEdge: proto.EdgeBoth, Timeout: t.ProbeTimeout})
+					Expect(err).NotTo(HaveOccurred())
+					Expect(res.TimedOut).To(BeFalse(), "edge %d on line %s (bank of pin %d) got no answer on line %s", k, stim.Line, stim.TargetPin, ack.Line)
+				}
+				Expect(ic.Close()).To(Succeed())
+				mu.Lock()
+				defer mu.Unlock()
+				Expect(pins).To(Equal([]int{stim.TargetPin, stim.TargetPin, stim.TargetPin, stim.TargetPin}), "deliveries and the pin each named")
+			}, SpecTimeout(specTimeout))
+		}
+
 		DescribeTable("deliver exactly once per qualifying edge, never on the other",
 			func(ctx SpecContext, pol clx.Polarity) {
 				r := prepare(ctx)
