@@ -108,7 +108,10 @@
 //     is retained: on unmask an edge pin is delivered exactly once, however
 //     many edges arrived, and a level pin is delivered if still asserted.
 //     A client's Mask/Unmask is on/off, not a counter; with shared
-//     connections the pin is masked while any holder masks it.
+//     connections the pin is masked while any holder masks it. An
+//     emulated active-both pin is level-sensitive in hardware: it holds a
+//     net change of level while masked, and edges that return the line to
+//     where it was are lost (as a pulse narrower than dispatch is).
 //   - Storm: a level interrupt that fires again immediately, unclaimed,
 //     more than Options.StormThreshold times in a row (default 1000) is
 //     disabled; every holder's Err returns a *StormError.

@@ -33,6 +33,8 @@ type ResponderConfig struct {
 	AssertedHigh bool // emulated active-both: the first interrupt is at high
 	Pull         clx.Pull
 	Debounce     time.Duration
+	// Shared connects the interrupt shared, alongside other holders.
+	Shared bool
 	// NoClaim makes the ISR report every interrupt as not its own.
 	NoClaim bool
 	Ack     AckMode
@@ -111,7 +113,7 @@ func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, err
 		return nil, fmt.Errorf("responder %s: ack line %s: %w", cfg.Pair, p.Ack.Name, err)
 	}
 	rs.conn, err = r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: p.Stimulus.TargetPin, Mode: cfg.Mode,
-		Polarity: cfg.Polarity, AssertedHigh: cfg.AssertedHigh, Pull: cfg.Pull, Debounce: cfg.Debounce, ISR: rs.isr,
+		Polarity: cfg.Polarity, AssertedHigh: cfg.AssertedHigh, Pull: cfg.Pull, Debounce: cfg.Debounce, Shared: cfg.Shared, ISR: rs.isr,
 		Name: "responder " + cfg.Pair})
 	if err != nil {
 		rs.ack.Close()
