@@ -158,9 +158,4 @@ func countShared(ctx context.Context, p rig.Pair, name string, leaveAfter int32)
 }
 
 // quiet waits the fixture's quiet time for anything late to arrive.
-func quiet(ctx context.Context) {
-	select {
-	case <-time.After(Fixture().Timing.Quiet):
-	case <-ctx.Done():
-	}
-}
+func quiet(ctx context.Context) { sleep(ctx, Fixture().Timing.Quiet) }
