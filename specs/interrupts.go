@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
@@ -95,6 +97,92 @@ var _ = node(func() {
 			Entry("falling", clx.ActiveLow, SpecTimeout(specTimeout)),
 			Entry("both", clx.ActiveBoth, SpecTimeout(specTimeout)),
 		)
+
+		It("stamp events in order, within the tier's uncertainty of the MCU's own edge times", Label("timestamps"), func(ctx SpecContext) {
+			r := prepare(ctx)
+			p := pair(0)
+			cc, ok := r.ControllerClock()
+			if !ok {
+				Skip(fmt.Sprintf("the controller of fixture %s does not timestamp its events", Fixture().Name))
+			}
+			rs := respondBoth(ctx, p)
+			m, how, err := r.MCUClock(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			u := m.Uncertainty + cc.Uncertainty
+			var prev time.Time
+			for i := 0; i < 2*Fixture().Timing.Edges; i++ {
+				res := probe(ctx, p, i%2 == 1, Fixture().Timing.ProbeTimeout)
+				Expect(res.TimedOut).To(BeFalse(), "edge %d got no answer", i)
+				d := rs.Last()
+				Expect(d.Context.HasControllerTime).To(BeTrue(), "edge %d's delivery has no controller timestamp", i)
+				at := cc.ToHost(d.Context.ControllerTime)
+				t0, t1 := m.HostTime(res.T0), m.HostTime(res.T1)
+				Expect(at.After(prev)).To(BeTrue(), "edge %d stamped %v, not after the edge before it", i, at.Sub(prev))
+				Expect(at.Sub(t0)).To(BeNumerically(">=", -u), "edge %d stamped before the MCU drove it, beyond ±%v (%s, %s)", i, u, how, cc.Name)
+				Expect(t1.Sub(at)).To(BeNumerically(">=", -u), "edge %d stamped after the MCU saw its answer, beyond ±%v (%s, %s)", i, u, how, cc.Name)
+				if Fixture().Tier == fixtures.TierSim {
+					// One clock, in-process wires: the stamp is the edge's
+					// arrival, the MCU's drive plus the wire's stated delay.
+					Expect(at.Sub(t0)).To(Equal(Fixture().Harness.Delay), "edge %d: stamp − drive on the sim tier", i)
+				}
+				prev = at
+			}
+			AddReportEntry("timestamps", fmt.Sprintf("%d edges stamped between the MCU's drive and its ack capture, within ±%v (%s; %s)",
+				2*Fixture().Timing.Edges, u, how, cc.Name))
+		}, SpecTimeout(specTimeout))
+
+		It("stay silent while every other line is reconfigured around an armed pin", func(ctx SpecContext) {
+			r := prepare(ctx)
+			p := pair(0)
+			rs := respondBoth(ctx, p)
+			var others []rig.Wire
+			for _, w := range r.Wires {
+				if w.Name != p.Stimulus.Name && w.Name != p.Ack.Name {
+					others = append(others, w)
+				}
+			}
+			if len(others) == 0 {
+				Skip(fmt.Sprintf("fixture %s has no wire besides pair %s's", Fixture().Name, p.Name))
+			}
+			pulls := []clx.Pull{clx.PullNone}
+			if Fixture().Capabilities.Pulls {
+				pulls = append(pulls, clx.PullUp, clx.PullDown)
+			}
+			reconfigure := func() {
+				for _, w := range others {
+					release(ctx, w.Name, proto.PullNone)
+					for _, cfg := range []clx.IOConfig{
+						{Direction: clx.Output, Initial: []byte{1}},
+						{Direction: clx.Output, Initial: []byte{0}, Drive: clx.DrivePushPull},
+						{Direction: clx.Output, Initial: []byte{1}, Restriction: clx.RestrictNoneAndPreserve},
+					} {
+						cfg.Pins, cfg.Name = []int{w.TargetPin}, "neighbour"
+						c, err := r.Framework.ConnectIO(ctx, cfg)
+						Expect(err).NotTo(HaveOccurred(), "line %s", w.Line)
+						Expect(c.Write(ctx, []byte{cfg.Initial[0] ^ 1})).To(Succeed())
+						Expect(c.Close()).To(Succeed())
+					}
+					for _, pull := range pulls {
+						c, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Pull: pull, Name: "neighbour"})
+						Expect(err).NotTo(HaveOccurred(), "line %s", w.Line)
+						Expect(c.Close()).To(Succeed())
+					}
+					for _, mode := range []clx.Mode{clx.Edge, clx.LevelSensitive} {
+						ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: w.TargetPin, Mode: mode, Polarity: clx.ActiveHigh,
+							Name: "neighbour", ISR: func(clx.InterruptContext) bool { return true }})
+						Expect(err).NotTo(HaveOccurred(), "line %s", w.Line)
+						Expect(ic.Close()).To(Succeed())
+					}
+				}
+			}
+			Expect(collectAcks(ctx, p, 0, Fixture().Timing.Quiet, reconfigure)).To(BeEmpty(), "the armed pin answered while only its neighbours changed")
+			Expect(rs.Deliveries()).To(BeZero(), "deliveries on the armed pin")
+			// Still armed as it was: both edges are answered.
+			for _, high := range []bool{false, true} {
+				Expect(probe(ctx, p, high, Fixture().Timing.ProbeTimeout).TimedOut).To(BeFalse(), "the armed pin's edge to %v after its neighbours were reconfigured", high)
+			}
+			Expect(rs.Deliveries()).To(Equal(2))
+		}, SpecTimeout(specTimeout))
 
 		DescribeTable("refire a level while it is asserted, until the ISR silences it",
 			func(ctx SpecContext, pol clx.Polarity) {
