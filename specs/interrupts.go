@@ -110,6 +110,7 @@ var _ = node(func() {
 			Expect(err).NotTo(HaveOccurred())
 			u := m.Uncertainty + cc.Uncertainty
 			var prev time.Time
+			agree := TimestampAgreement{Edges: 2 * Fixture().Timing.Edges, Uncertainty: u, Clocks: how + "; " + cc.Name}
 			for i := 0; i < 2*Fixture().Timing.Edges; i++ {
 				res := probe(ctx, p, i%2 == 1, Fixture().Timing.ProbeTimeout)
 				Expect(res.TimedOut).To(BeFalse(), "edge %d got no answer", i)
@@ -125,10 +126,15 @@ var _ = node(func() {
 					// arrival, the MCU's drive plus the wire's stated delay.
 					Expect(at.Sub(t0)).To(Equal(Fixture().Harness.Delay), "edge %d: stamp − drive on the sim tier", i)
 				}
+				lead := at.Sub(t0)
+				if i == 0 || lead < agree.FirstAfterDrive {
+					agree.FirstAfterDrive = lead
+				}
+				agree.LastAfterDrive = max(agree.LastAfterDrive, lead)
 				prev = at
 			}
-			AddReportEntry("timestamps", fmt.Sprintf("%d edges stamped between the MCU's drive and its ack capture, within ±%v (%s; %s)",
-				2*Fixture().Timing.Edges, u, how, cc.Name))
+			AddReportEntry("timestamps", agree.String())
+			record(func(res *Results) { res.Timestamps = &agree })
 		}, SpecTimeout(specTimeout))
 
 		It("stay silent while every other line is reconfigured around an armed pin", func(ctx SpecContext) {

@@ -22,6 +22,9 @@ type Results struct {
 	// PulseFloors are the narrowest pulses measured: answered edge by
 	// edge by an active-both responder, passed by a debounce filter.
 	PulseFloors []PulseFloor
+	// Timestamps is how the controller's event timestamps agreed with the
+	// MCU's edge times, where the controller stamps its events.
+	Timestamps *TimestampAgreement
 	// DriverErrors are errors the target's driver and clx reported outside
 	// any call (lost kernel events, controller-driver errors in dispatch).
 	DriverErrors []error
@@ -46,6 +49,24 @@ type LatencyResult struct {
 	Budgets  map[string]time.Duration
 }
 
+// TimestampAgreement is how a controller's event timestamps compared with
+// the MCU's own times of the same edges, on host time.
+type TimestampAgreement struct {
+	Edges int
+	// FirstAfterDrive and LastAfterDrive bound stamp − drive over the
+	// edges: the wire to the controller, as the two clocks see it.
+	FirstAfterDrive, LastAfterDrive time.Duration
+	// Uncertainty is the two clocks' alignment error; Clocks names them.
+	Uncertainty time.Duration
+	Clocks      string
+}
+
+// String summarises the agreement in a line.
+func (t TimestampAgreement) String() string {
+	return fmt.Sprintf("%d edges in order, each stamped between the MCU's drive and its ack capture: stamp − drive %v … %v (± %v; %s)",
+		t.Edges, t.FirstAfterDrive, t.LastAfterDrive, t.Uncertainty, t.Clocks)
+}
+
 // budgetOrder is the order budgets are printed in.
 var budgetOrder = []string{"p50", "p90", "p99", "p99.9", "p99.99", "max"}
 
@@ -67,6 +88,9 @@ func (res Results) WriteSummary(w io.Writer) {
 		for _, f := range res.PulseFloors {
 			fmt.Fprintf(w, "  %s\n", f)
 		}
+	}
+	if res.Timestamps != nil {
+		fmt.Fprintf(w, "\nController timestamps\n  %s\n", res.Timestamps)
 	}
 	res.writeDriverErrors(w)
 	res.writeSkipped(w)
@@ -123,16 +147,22 @@ func table(w io.Writer, title, header string) *tabwriter.Writer {
 // one on purpose — and lists the first other errors.
 func (res Results) writeDriverErrors(w io.Writer) {
 	var other []error
-	storms := 0
+	storms, panics := 0, 0
 	for _, e := range res.DriverErrors {
-		if errors.Is(e, clx.ErrInterruptStorm) {
+		switch {
+		case errors.Is(e, clx.ErrInterruptStorm):
 			storms++
-			continue
+		case errors.Is(e, clx.ErrISRPanic):
+			panics++
+		default:
+			other = append(other, e)
 		}
-		other = append(other, e)
 	}
 	if storms > 0 {
 		fmt.Fprintf(w, "\nInterrupt storms detected and stopped: %d (the storm spec provokes one)\n", storms)
+	}
+	if panics > 0 {
+		fmt.Fprintf(w, "\nPanicking ISRs contained: %d (the containment spec provokes one)\n", panics)
 	}
 	if len(other) == 0 && res.LostEvents == 0 {
 		return

@@ -58,7 +58,8 @@ func TestCheckOnTheSimRig(t *testing.T) {
 		t.Fatalf("check: exit %d\n%s", code, out)
 	}
 	for _, want := range []string{"0 Failed", "0 Skipped", "Rig sim (sim tier, embedded:sim)", "Wiring", "stim0  0        0            ok",
-		"Latency", "pair0", "pair1", "Narrowest pulse"} {
+		"Latency", "pair0", "pair1", "Narrowest pulse", "Controller timestamps", "stamp − drive 0s … 0s",
+		"Interrupt storms detected and stopped: 1", "Panicking ISRs contained: 1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
