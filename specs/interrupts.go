@@ -105,12 +105,15 @@ var _ = node(func() {
 			if !ok {
 				Skip(fmt.Sprintf("the controller of fixture %s does not timestamp its events", Fixture().Name))
 			}
+			if Fixture().MCU.Kind == "pico-emu" {
+				Skip("the emulated Pico's pin changes reach the sim controller when the host reads the emulator's report, " +
+					"a lag no clock states (up to 10 ms under load): there is no bound to hold the stamps to")
+			}
 			rs := respondBoth(ctx, p)
 			m, how, err := r.MCUClock(ctx)
 			Expect(err).NotTo(HaveOccurred())
-			u := m.Uncertainty + cc.Uncertainty
 			var prev time.Time
-			agree := TimestampAgreement{Edges: 2 * Fixture().Timing.Edges, Uncertainty: u, Clocks: how + "; " + cc.Name}
+			agree := TimestampAgreement{Edges: 2 * Fixture().Timing.Edges, Clocks: how + "; " + cc.Name}
 			for i := 0; i < 2*Fixture().Timing.Edges; i++ {
 				res := probe(ctx, p, i%2 == 1, Fixture().Timing.ProbeTimeout)
 				Expect(res.TimedOut).To(BeFalse(), "edge %d got no answer", i)
@@ -118,6 +121,8 @@ var _ = node(func() {
 				Expect(d.Context.HasControllerTime).To(BeTrue(), "edge %d's delivery has no controller timestamp", i)
 				at := cc.ToHost(d.Context.ControllerTime)
 				t0, t1 := m.HostTime(res.T0), m.HostTime(res.T1)
+				u := m.UncertaintyAt(res.T1) + cc.Uncertainty
+				agree.Uncertainty = max(agree.Uncertainty, u)
 				Expect(at.After(prev)).To(BeTrue(), "edge %d stamped %v, not after the edge before it", i, at.Sub(prev))
 				Expect(at.Sub(t0)).To(BeNumerically(">=", -u), "edge %d stamped before the MCU drove it, beyond ±%v (%s, %s)", i, u, how, cc.Name)
 				Expect(t1.Sub(at)).To(BeNumerically(">=", -u), "edge %d stamped after the MCU saw its answer, beyond ±%v (%s, %s)", i, u, how, cc.Name)

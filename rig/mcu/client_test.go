@@ -305,3 +305,18 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A tick's uncertainty grows with its distance from the model's
+// reference, at the drift's uncertainty, on either side.
+func TestClockUncertaintyAt(t *testing.T) {
+	m := ClockModel{TickHz: 1_000_000, RefTick: 5_000_000, RefHost: time.Unix(100, 0), Uncertainty: time.Microsecond,
+		DriftUncertaintyPPM: 1000}
+	for _, tc := range []struct {
+		tick uint64
+		want time.Duration
+	}{{5_000_000, time.Microsecond}, {6_000_000, time.Microsecond + time.Millisecond}, {3_000_000, time.Microsecond + 2*time.Millisecond}} {
+		if got := m.UncertaintyAt(tc.tick); got != tc.want {
+			t.Errorf("UncertaintyAt(%d) = %v, want %v", tc.tick, got, tc.want)
+		}
+	}
+}

@@ -41,6 +41,17 @@ func (m ClockModel) HostTime(tick uint64) time.Time {
 	return m.RefHost.Add(time.Duration(ns))
 }
 
+// UncertaintyAt bounds the error of HostTime(tick): the offset's
+// uncertainty, plus the drift's uncertainty over the time from the
+// model's reference to the tick.
+func (m ClockModel) UncertaintyAt(tick uint64) time.Duration {
+	d := m.HostTime(tick).Sub(m.RefHost)
+	if d < 0 {
+		d = -d
+	}
+	return m.Uncertainty + time.Duration(float64(d)*m.DriftUncertaintyPPM/1e6)
+}
+
 // String summarises the model.
 func (m ClockModel) String() string {
 	return fmt.Sprintf("drift %+.1f ±%.1f ppm over %v, offset ±%v (min RTT %v, %d samples)",
