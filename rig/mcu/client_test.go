@@ -309,7 +309,7 @@ func must(t testing.TB, err error) {
 // A tick's uncertainty grows with its distance from the model's
 // reference, at the drift's uncertainty, on either side.
 func TestClockUncertaintyAt(t *testing.T) {
-	m := ClockModel{TickHz: 1_000_000, RefTick: 5_000_000, RefHost: time.Unix(100, 0), Uncertainty: time.Microsecond,
+	m := mcu.ClockModel{TickHz: 1_000_000, RefTick: 5_000_000, RefHost: time.Unix(100, 0), Uncertainty: time.Microsecond,
 		DriftUncertaintyPPM: 1000}
 	for _, tc := range []struct {
 		tick uint64
