@@ -54,6 +54,13 @@ func (c *Controller) ConnectIOPins(ctx context.Context, r *clx.IORequest) error 
 			opts = append(opts, gpiocdev.WithDebounce(r.Debounce))
 		}
 	}
+	// A line whose interrupt was just disabled may still be being
+	// released (see DisableInterrupt).
+	for _, o := range offs {
+		if err := c.waitReleased(o); err != nil {
+			return err
+		}
+	}
 	lines, err := c.chip.RequestLines(offs, opts...)
 	if err != nil {
 		return fmt.Errorf("cdev: request lines %v of %s: %w", offs, c.chip.Name, err)
