@@ -37,6 +37,7 @@ var _ = node(func() {
 			p := pair(0)
 			t := Fixture().Timing
 			db := t.Debounce
+			needRealTimeMCU()
 			debounced(ctx, p, clx.ActiveBoth)
 			// The timeout runs on the target's clock: the MCU's edge times
 			// are taken to host time (an emulated MCU's clock is not).
@@ -102,6 +103,17 @@ func debounced(ctx context.Context, p rig.Pair, pol clx.Polarity) *rig.Responder
 	settle(ctx)
 	return respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: pol, AssertedHigh: true, Debounce: Fixture().Timing.Debounce,
 		Ack: rig.AckMirror})
+}
+
+// needRealTimeMCU skips a spec that holds the target's real-time behaviour
+// to the MCU's edge times where those cannot be bounded.
+func needRealTimeMCU() {
+	GinkgoHelper()
+	if Fixture().MCU.Kind == "pico-emu" {
+		Skip("the emulated RP2040's clock runs at a load-dependent fraction of real time and its pin changes reach the " +
+			"target when the host reads the emulator's report: measured 10-35 ms beyond the clock fit's stated uncertainty " +
+			"under load, so there is no bound to hold real-time behaviour to")
+	}
 }
 
 // sleep waits d, or until the spec is interrupted.

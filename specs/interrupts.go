@@ -105,10 +105,7 @@ var _ = node(func() {
 			if !ok {
 				Skip(fmt.Sprintf("the controller of fixture %s does not timestamp its events", Fixture().Name))
 			}
-			if Fixture().MCU.Kind == "pico-emu" {
-				Skip("the emulated Pico's pin changes reach the sim controller when the host reads the emulator's report, " +
-					"a lag no clock states (up to 10 ms under load): there is no bound to hold the stamps to")
-			}
+			needRealTimeMCU()
 			rs := respondBoth(ctx, p)
 			m, how, err := r.MCUClock(ctx)
 			Expect(err).NotTo(HaveOccurred())
