@@ -19,6 +19,9 @@ type mcuSide interface {
 	client() *mcu.Client
 	// clock maps the MCU's ticks to host time and names how.
 	clock(ctx context.Context) (mcu.ClockModel, string, error)
+	// unboundedTime says why the MCU's edge times cannot bound the
+	// target's real-time behaviour, or "" when they can.
+	unboundedTime() string
 	close() error
 }
 
@@ -70,6 +73,8 @@ func (v *virtualMCU) clock(ctx context.Context) (mcu.ClockModel, string, error) 
 	return mcu.ClockModel{TickHz: v.c.Identify().TickHz, RefHost: v.m.Epoch()}, "exact (virtual MCU in this process)", nil
 }
 
+func (v *virtualMCU) unboundedTime() string { return "" }
+
 func (v *virtualMCU) close() error {
 	err := v.c.Close()
 	v.m.Close()
@@ -109,6 +114,15 @@ func (e *emulatedPico) client() *mcu.Client { return e.c }
 func (e *emulatedPico) clock(ctx context.Context) (mcu.ClockModel, string, error) {
 	m, err := e.c.AlignClock(ctx, 64, 10*time.Millisecond)
 	return m, "min-RTT ping fit to the emulated RP2040's timer (emulated time, about half of real time)", err
+}
+
+// unboundedTime: measured 10–35 ms beyond the clock fit's stated
+// uncertainty under load, and the emulator's pin changes reach the target
+// when the host reads its report.
+func (e *emulatedPico) unboundedTime() string {
+	return "the emulated RP2040's clock runs at a load-dependent fraction of real time and its pin changes reach the " +
+		"target when the host reads the emulator's report: measured 10-35 ms beyond the clock fit's stated uncertainty " +
+		"under load, so there is no bound to hold real-time behaviour to"
 }
 
 func (e *emulatedPico) close() error {
@@ -185,5 +199,7 @@ func (p *MCUPort) clock(ctx context.Context) (mcu.ClockModel, string, error) {
 	m, err := p.AlignClock(ctx, 64, 10*time.Millisecond)
 	return m, "min-RTT ping alignment", err
 }
+
+func (p *MCUPort) unboundedTime() string { return "" }
 
 func (p *MCUPort) close() error { return p.Close() }

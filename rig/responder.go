@@ -100,12 +100,21 @@ func (l *deliveryLog) pop() {
 	}
 }
 
-// Respond connects a responder. The ack line starts at AckStart.
+// Respond connects a responder on the fixture's pair cfg.Pair. The ack
+// line starts at AckStart.
 func (r *Rig) Respond(ctx context.Context, cfg ResponderConfig) (*Responder, error) {
 	p, err := r.pair(cfg.Pair)
 	if err != nil {
 		return nil, err
 	}
+	return r.RespondOn(ctx, p, cfg)
+}
+
+// RespondOn connects a responder on any two wires (see WirePair); cfg.Pair
+// is ignored.
+func (r *Rig) RespondOn(ctx context.Context, p Pair, cfg ResponderConfig) (*Responder, error) {
+	cfg.Pair = p.Name
+	var err error
 	rs := &Responder{cfg: cfg, level: byte(cfg.AckStart), ackPin: p.Ack.TargetPin, outputs: r.target.outputTime}
 	rs.ack, err = r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output,
 		Initial: []byte{byte(cfg.AckStart)}, Name: "responder " + cfg.Pair + " ack"})

@@ -192,6 +192,10 @@ func (r *Rig) MCUClock(ctx context.Context) (mcu.ClockModel, string, error) {
 	return r.mcu.clock(ctx)
 }
 
+// MCUTimeUnbounded says why the MCU's edge times cannot bound the
+// target's real-time behaviour (an emulated MCU), or "" when they can.
+func (r *Rig) MCUTimeUnbounded() string { return r.mcu.unboundedTime() }
+
 // ControllerClock maps the target controller's event timestamps to host
 // time, or reports false when the controller has none.
 func (r *Rig) ControllerClock() (ControllerClock, bool) {

@@ -98,6 +98,20 @@ func (r *Rig) ReadTarget(ctx context.Context, wire string, pull clx.Pull) (bool,
 	return buf[0]&1 != 0, nil
 }
 
+// WirePair makes a probe pair of any two wires, named "STIM→ACK", for
+// RespondOn and ProbeOn.
+func (r *Rig) WirePair(stim, ack string) (Pair, error) {
+	s, err := r.wire(stim)
+	if err != nil {
+		return Pair{}, err
+	}
+	a, err := r.wire(ack)
+	if err != nil {
+		return Pair{}, err
+	}
+	return Pair{Name: stim + "→" + ack, Stimulus: s, Ack: a}, nil
+}
+
 // Probe drives a pair's stimulus to high (or low) and waits up to timeout
 // for an edge on its ack wire, both timed by the MCU. A probe that saw no
 // answer returns TimedOut and no error.
@@ -106,6 +120,11 @@ func (r *Rig) Probe(ctx context.Context, pair string, high bool, timeout time.Du
 	if err != nil {
 		return ProbeResult{}, err
 	}
+	return r.ProbeOn(ctx, p, high, timeout)
+}
+
+// ProbeOn is Probe on any pair of wires (see WirePair).
+func (r *Rig) ProbeOn(ctx context.Context, p Pair, high bool, timeout time.Duration) (ProbeResult, error) {
 	return r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: p.Stimulus.MCUPin, Ack: p.Ack.MCUPin, StimLevel: high,
 		AckEdge: proto.EdgeBoth, Timeout: timeout})
 }

@@ -106,13 +106,11 @@ func debounced(ctx context.Context, p rig.Pair, pol clx.Polarity) *rig.Responder
 }
 
 // needRealTimeMCU skips a spec that holds the target's real-time behaviour
-// to the MCU's edge times where those cannot be bounded.
+// to the MCU's edge times where those cannot bound it.
 func needRealTimeMCU() {
 	GinkgoHelper()
-	if Fixture().MCU.Kind == "pico-emu" {
-		Skip("the emulated RP2040's clock runs at a load-dependent fraction of real time and its pin changes reach the " +
-			"target when the host reads the emulator's report: measured 10-35 ms beyond the clock fit's stated uncertainty " +
-			"under load, so there is no bound to hold real-time behaviour to")
+	if why := theRigOrFail().MCUTimeUnbounded(); why != "" {
+		Skip(why)
 	}
 }
 

@@ -83,7 +83,7 @@ func release(ctx context.Context, wire string, pull proto.Pull) {
 // any edge on the ack wire.
 func probe(ctx context.Context, p rig.Pair, high bool, timeout time.Duration) rig.ProbeResult {
 	GinkgoHelper()
-	res, err := theRig.Probe(ctx, p.Name, high, timeout)
+	res, err := theRig.ProbeOn(ctx, p, high, timeout)
 	Expect(err).NotTo(HaveOccurred())
 	return res
 }

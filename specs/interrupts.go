@@ -1,9 +1,7 @@
 package specs
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -12,7 +10,6 @@ import (
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
-	"github.com/gpiohil/gpiohil/rig/mcu"
 	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
@@ -27,39 +24,22 @@ var _ = node(func() {
 				if len(r.Wires) < 2 {
 					Skip("needs two wires: one to stimulate, one to answer on")
 				}
-				stim, _ := r.Wire(fw.Name)
-				ack, _ := r.Wire(ackW.Name)
-				// The line starts low: an emulated active-both asserts high first.
-				drive(ctx, stim.Name, false)
-				release(ctx, ack.Name, proto.PullNone)
-				out := ioConnect(ctx, clx.IOConfig{Pins: []int{ack.TargetPin}, Direction: clx.Output, Name: "every-line ack"})
-				var mu sync.Mutex
-				var pins []int
-				level := byte(0)
-				ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: stim.TargetPin, Mode: clx.Edge,
-					Polarity: clx.ActiveBoth, AssertedHigh: true, Name: "every-line", ISR: func(c clx.InterruptContext) bool {
-						mu.Lock()
-						pins = append(pins, c.Pin)
-						level ^= 1
-						l := level
-						mu.Unlock()
-						_ = out.Write(context.Background(), []byte{l})
-						return true
-					}})
+				p, err := r.WirePair(fw.Name, ackW.Name)
 				Expect(err).NotTo(HaveOccurred())
-				DeferCleanup(ic.Close)
+				// The line starts low: an emulated active-both asserts high first.
+				drive(ctx, p.Stimulus.Name, false)
+				release(ctx, p.Ack.Name, proto.PullNone)
+				rs, err := r.RespondOn(ctx, p, rig.ResponderConfig{Polarity: clx.ActiveBoth, AssertedHigh: true, Ack: rig.AckToggle})
+				Expect(err).NotTo(HaveOccurred())
+				DeferCleanup(rs.Close)
 				settle(ctx)
-				t := Fixture().Timing
 				for k, high := range []bool{true, false, true, false} {
-					res, err := r.MCU.Probe(ctx, mcu.ProbeSpec{Stim: stim.MCUPin, Ack: ack.MCUPin, StimLevel: high,
-						AckEdge: proto.EdgeBoth, Timeout: t.ProbeTimeout})
-					Expect(err).NotTo(HaveOccurred())
-					Expect(res.TimedOut).To(BeFalse(), "edge %d on line %s (bank of pin %d) got no answer on line %s", k, stim.Line, stim.TargetPin, ack.Line)
+					Expect(probe(ctx, p, high, Fixture().Timing.ProbeTimeout).TimedOut).To(BeFalse(),
+						"edge %d on line %s (bank of pin %d) got no answer on line %s", k, p.Stimulus.Line, p.Stimulus.TargetPin, p.Ack.Line)
+					Expect(rs.Last().Context.Pin).To(Equal(p.Stimulus.TargetPin), "the pin edge %d's delivery names", k)
 				}
-				Expect(ic.Close()).To(Succeed())
-				mu.Lock()
-				defer mu.Unlock()
-				Expect(pins).To(Equal([]int{stim.TargetPin, stim.TargetPin, stim.TargetPin, stim.TargetPin}), "deliveries and the pin each named")
+				Expect(rs.Close()).To(Succeed())
+				Expect(rs.Deliveries()).To(Equal(4), "deliveries for four edges")
 			}, SpecTimeout(specTimeout))
 		}
 
@@ -120,15 +100,15 @@ var _ = node(func() {
 				t0, t1 := m.HostTime(res.T0), m.HostTime(res.T1)
 				u := m.UncertaintyAt(res.T1) + cc.Uncertainty
 				agree.Uncertainty = max(agree.Uncertainty, u)
+				lead := at.Sub(t0)
 				Expect(at.After(prev)).To(BeTrue(), "edge %d stamped %v, not after the edge before it", i, at.Sub(prev))
-				Expect(at.Sub(t0)).To(BeNumerically(">=", -u), "edge %d stamped before the MCU drove it, beyond ±%v (%s, %s)", i, u, how, cc.Name)
+				Expect(lead).To(BeNumerically(">=", -u), "edge %d stamped before the MCU drove it, beyond ±%v (%s, %s)", i, u, how, cc.Name)
 				Expect(t1.Sub(at)).To(BeNumerically(">=", -u), "edge %d stamped after the MCU saw its answer, beyond ±%v (%s, %s)", i, u, how, cc.Name)
 				if Fixture().Tier == fixtures.TierSim {
 					// One clock, in-process wires: the stamp is the edge's
 					// arrival, the MCU's drive plus the wire's stated delay.
-					Expect(at.Sub(t0)).To(Equal(Fixture().Harness.Delay), "edge %d: stamp − drive on the sim tier", i)
+					Expect(lead).To(Equal(Fixture().Harness.Delay), "edge %d: stamp − drive on the sim tier", i)
 				}
-				lead := at.Sub(t0)
 				if i == 0 || lead < agree.FirstAfterDrive {
 					agree.FirstAfterDrive = lead
 				}

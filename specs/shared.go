@@ -143,15 +143,13 @@ type sharedCounter struct {
 func countShared(ctx context.Context, p rig.Pair, name string, leaveAfter int32) *sharedCounter {
 	GinkgoHelper()
 	c := &sharedCounter{name: name}
-	var self atomic.Pointer[clx.InterruptConn]
-	conn, err := theRig.Framework.ConnectInterrupt(ctx, sharedConfig(p, name, func(clx.InterruptContext) bool {
+	conn, err := theRig.Framework.ConnectInterrupt(ctx, sharedConfig(p, name, func(ic clx.InterruptContext) bool {
 		if c.n.Add(1) == leaveAfter {
-			_ = self.Load().Close()
+			_ = ic.Conn.Close()
 		}
 		return true
 	}))
 	Expect(err).NotTo(HaveOccurred())
-	self.Store(conn)
 	c.conn = conn
 	DeferCleanup(conn.Close)
 	return c

@@ -55,38 +55,59 @@ type flakeTally struct {
 	index      map[string]*specTally
 }
 
-// add counts one run. failed says whether the run as a whole failed
+// add counts one run. runFailed says whether the run as a whole failed
 // (including a rig that could not be opened, which has no spec failures).
-func (f *flakeTally) add(reports []types.Report, failed bool) {
+func (f *flakeTally) add(reports []types.Report, runFailed bool) {
 	f.Runs++
-	if failed {
+	if runFailed {
 		f.FailedRuns++
 	}
 	if f.index == nil {
 		f.index = map[string]*specTally{}
 	}
+	eachSpec(reports, func(s types.SpecReport, o outcome) {
+		name := s.FullText()
+		t := f.index[name]
+		if t == nil {
+			t = &specTally{Name: name}
+			f.index[name] = t
+			f.Specs = append(f.Specs, t)
+		}
+		switch o {
+		case passed:
+			t.Passed++
+		case failed:
+			t.Failed++
+			if t.FirstFailure == "" {
+				t.FirstFailure = firstFailure(s)
+			}
+		default:
+			t.Skipped++
+		}
+	})
+}
+
+// outcome is what became of a spec in one run.
+type outcome uint8
+
+const (
+	skipped outcome = iota // skipped, filtered out or pending
+	passed
+	failed // failed, panicked, timed out, interrupted or aborted
+)
+
+// eachSpec calls do for every It in reports, with its outcome.
+func eachSpec(reports []types.Report, do func(types.SpecReport, outcome)) {
 	for _, r := range reports {
 		for _, s := range r.SpecReports {
-			if s.LeafNodeType != types.NodeTypeIt {
-				continue
-			}
-			name := s.FullText()
-			t := f.index[name]
-			if t == nil {
-				t = &specTally{Name: name}
-				f.index[name] = t
-				f.Specs = append(f.Specs, t)
-			}
 			switch {
+			case s.LeafNodeType != types.NodeTypeIt:
 			case s.State == types.SpecStatePassed:
-				t.Passed++
+				do(s, passed)
 			case s.State.Is(types.SpecStateFailureStates):
-				t.Failed++
-				if t.FirstFailure == "" {
-					t.FirstFailure = firstFailure(s)
-				}
+				do(s, failed)
 			default:
-				t.Skipped++
+				do(s, skipped)
 			}
 		}
 	}

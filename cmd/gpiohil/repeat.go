@@ -149,26 +149,19 @@ func runLine(code int, reports []types.Report, rerr error, took time.Duration) s
 	if rerr != nil {
 		return fmt.Sprintf("FAILED (exit %d) with no report (%v): the rig could not be used; see its log", code, rerr)
 	}
-	passed, skipped := 0, 0
-	var failed []string
-	for _, r := range reports {
-		for _, s := range r.SpecReports {
-			switch {
-			case s.LeafNodeType != types.NodeTypeIt:
-			case s.State == types.SpecStatePassed:
-				passed++
-			case s.State.Is(types.SpecStateFailureStates):
-				failed = append(failed, strconv.Quote(s.FullText()))
-			default:
-				skipped++
-			}
+	var count [3]int
+	var failures []string
+	eachSpec(reports, func(s types.SpecReport, o outcome) {
+		count[o]++
+		if o == failed {
+			failures = append(failures, strconv.Quote(s.FullText()))
 		}
-	}
-	counts := fmt.Sprintf("%d passed, %d failed, %d skipped, %s", passed, len(failed), skipped, took.Round(10*time.Millisecond))
+	})
+	counts := fmt.Sprintf("%d passed, %d failed, %d skipped, %s", count[passed], count[failed], count[skipped], took.Round(10*time.Millisecond))
 	if code == exitOK {
 		return "passed (" + counts + ")"
 	}
-	return fmt.Sprintf("FAILED (%s): %s", counts, strings.Join(failed, ", "))
+	return fmt.Sprintf("FAILED (%s): %s", counts, strings.Join(failures, ", "))
 }
 
 // perRun inserts ".runK" before path's extension: junit.xml → junit.run3.xml.
