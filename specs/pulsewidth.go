@@ -26,6 +26,9 @@ type PulseFloor struct {
 	// Step is the bisection's precision: one MCU tick, or 2 % of the
 	// width when that is coarser.
 	Step time.Duration `json:"step_ns"`
+	// Budget is the widest Asked may be (the fixture's
+	// budgets.narrowest_pulse); 0 when the floor is not judged.
+	Budget time.Duration `json:"budget_ns,omitempty"`
 }
 
 // String says what the floor is, for the summary and the report.
@@ -38,6 +41,9 @@ func (f PulseFloor) String() string {
 		s += fmt.Sprintf(", not at %v", f.Refused)
 	} else {
 		s += ", the MCU's narrowest"
+	}
+	if f.Budget > 0 {
+		s += fmt.Sprintf("; budget %v", f.Budget)
 	}
 	return s
 }
