@@ -134,6 +134,17 @@
 // returns pins to their default state unless the restriction is
 // RestrictNoneAndPreserve.
 //
+// # Active-low
+//
+// Active-low is the framework's, not the controller's: a controller is
+// always asked for the line's levels and edges. An active-low I/O
+// connection inverts every bit it reads and writes (Initial too), so 1
+// means the line is low. An active-low interrupt connection states its
+// Polarity (and AssertedHigh) logically — ActiveHigh fires on the line's
+// falling edge, or while it is low — and its routines see the logical
+// Level. Connections sharing an interrupt must agree on the line's mode
+// and polarity; each sees levels in its own sense.
+//
 // # Errors
 //
 // Every error wraps a sentinel (ErrInvalidArgument, ErrSharingViolation,

@@ -50,8 +50,13 @@ type InterruptConfig struct {
 	Pull         Pull
 	Debounce     time.Duration
 	Shared       bool
-	ISR          ISR // required
-	DPC          DPC // optional
+	// ActiveLow makes Polarity, AssertedHigh and the Level each delivery
+	// reports logical, with the line's low as the logical high: an
+	// ActiveHigh edge interrupt fires on the falling edge and reports
+	// High, a level-sensitive ActiveHigh one fires while the line is low.
+	ActiveLow bool
+	ISR       ISR // required
+	DPC       DPC // optional
 	// Name names the holder in sharing errors; default "interrupt#N".
 	Name string
 }
@@ -68,7 +73,7 @@ const (
 type intrPin struct {
 	index, pin   int
 	mode         Mode
-	polarity     Polarity // as connected
+	polarity     Polarity // as connected, on the line (active-low undone)
 	assertedHigh bool
 	shared       bool
 	debounce     time.Duration
@@ -107,6 +112,8 @@ type InterruptConn struct {
 	name string
 	isr  ISR
 	dpc  DPC
+	// activeLow: the connection's levels are the line's inverted.
+	activeLow bool
 
 	closed   atomic.Bool
 	err      atomic.Pointer[error] // why the connection was disabled
@@ -165,7 +172,18 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 		return nil, &PinError{Op: op, Pin: cfg.Pin, Bank: b.id, Holder: h.name, Err: ErrSharingViolation}
 	}
 	f.nextID++
-	c := &InterruptConn{f: f, b: b, isr: cfg.ISR, dpc: cfg.DPC, name: cfg.Name, failedCh: make(chan struct{})}
+	c := &InterruptConn{f: f, b: b, isr: cfg.ISR, dpc: cfg.DPC, name: cfg.Name, activeLow: cfg.ActiveLow, failedCh: make(chan struct{})}
+	if cfg.ActiveLow {
+		// From here on the request speaks of the line.
+		switch cfg.Polarity {
+		case ActiveHigh:
+			cfg.Polarity = ActiveLow
+		case ActiveLow:
+			cfg.Polarity = ActiveHigh
+		case ActiveBoth:
+			cfg.AssertedHigh = !cfg.AssertedHigh
+		}
+	}
 	if c.name == "" {
 		c.name = "interrupt#" + strconv.Itoa(f.nextID)
 	}
@@ -177,7 +195,7 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 		case !cfg.Shared || !p.shared:
 			why = ErrSharingViolation
 		case cfg.Mode != p.mode || cfg.Polarity != p.polarity || cfg.AssertedHigh != p.assertedHigh:
-			why = fmt.Errorf("shared connections must have the same mode and polarity (%s %s): %w", p.mode, p.polarity, ErrSharingViolation)
+			why = fmt.Errorf("shared connections must have the same mode and polarity on the line (%s %s): %w", p.mode, p.polarity, ErrSharingViolation)
 		case p.disabled:
 			why = fmt.Errorf("pin was disabled: %w", ErrInterruptDisabled)
 		}

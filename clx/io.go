@@ -22,8 +22,11 @@ type IOConfig struct {
 	// interrupt connections. Only for input.
 	Shared bool
 	// Initial holds the first output levels (bit i = Pins[i]); shorter
-	// than needed means low.
+	// than needed means low (inactive, when ActiveLow).
 	Initial []byte
+	// ActiveLow makes every level the connection reads and writes,
+	// Initial included, logical: 1 is the line low, 0 the line high.
+	ActiveLow bool
 	// Name names the holder in sharing errors; default "io#N".
 	Name string
 }
@@ -37,11 +40,12 @@ type IOConn struct {
 	dir     Direction
 	restr   Restriction
 	shared  bool
+	invert  byte // 0xff when active-low: logical level = physical ^ invert
 	nbytes  int
 	groups  []ioGroup
 	closeMu sync.Mutex // serializes Close
 	mu      sync.Mutex // protects latch and closed
-	latch   []byte     // output levels last written
+	latch   []byte     // physical output levels last written
 	closed  bool
 }
 
@@ -97,6 +101,9 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 	seen := make(map[int]bool, len(cfg.Pins))
 	c := &IOConn{f: f, pins: append([]int(nil), cfg.Pins...), dir: cfg.Direction, restr: cfg.Restriction,
 		shared: cfg.Shared, nbytes: (len(cfg.Pins) + 7) / 8}
+	if cfg.ActiveLow {
+		c.invert = 0xff
+	}
 	byBank := map[int]int{}
 	for pos, pin := range cfg.Pins {
 		if err := f.checkPin(op, pin); err != nil {
@@ -120,7 +127,7 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 	if cfg.Direction == Output {
 		c.latch = make([]byte, c.nbytes)
 		copy(c.latch, cfg.Initial)
-		c.latch[c.nbytes-1] &= lastByteMask(len(c.pins))
+		c.logical(c.latch)
 	}
 
 	f.mu.Lock()
@@ -255,6 +262,7 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 	if c.dir == Output {
 		copy(buf, c.latch)
 		c.mu.Unlock()
+		c.logical(buf)
 		return nil
 	}
 	c.mu.Unlock()
@@ -290,7 +298,18 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 		}
 	}
 	copy(buf, val[:c.nbytes])
+	c.logical(buf)
 	return nil
+}
+
+// logical turns the connection's first nbytes of buf from physical levels
+// to logical ones or back (active-low inverts both ways) and zeroes the
+// bits past the last pin.
+func (c *IOConn) logical(buf []byte) {
+	for i := range buf[:c.nbytes] {
+		buf[i] ^= c.invert
+	}
+	buf[c.nbytes-1] &= lastByteMask(len(c.pins))
 }
 
 // Write drives the connection's pins from buf (bit i = i-th pin). Denied on
@@ -317,7 +336,7 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 		g := &c.groups[gi]
 		var v, set uint64
 		for k, pos := range g.pos {
-			if bit(buf, pos) {
+			if bit(buf, pos) != (c.invert != 0) {
 				v |= 1 << uint(k)
 				set |= 1 << uint(g.pins[k])
 			}
@@ -335,7 +354,7 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 		if err == nil {
 			for _, pos := range g.pos {
 				m := byte(1) << (pos % 8)
-				c.latch[pos/8] = c.latch[pos/8]&^m | buf[pos/8]&m
+				c.latch[pos/8] = c.latch[pos/8]&^m | (buf[pos/8]^c.invert)&m
 			}
 		}
 		c.mu.Unlock()

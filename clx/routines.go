@@ -12,6 +12,9 @@ func (c *InterruptConn) invoke(ic InterruptContext, passive bool) (claimed bool,
 		return false, nil
 	}
 	ic.Conn = c
+	if c.activeLow && ic.HasLevel {
+		ic.Level ^= High
+	}
 	claimed, perr = c.callISR(ic)
 	if perr != nil || !claimed || c.dpc == nil {
 		return claimed, perr

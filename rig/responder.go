@@ -35,6 +35,11 @@ type ResponderConfig struct {
 	Debounce     time.Duration
 	// Shared connects the interrupt shared, alongside other holders.
 	Shared bool
+	// ActiveLow makes both lines active-low: Polarity, AssertedHigh,
+	// AckStart and the levels delivered and mirrored are logical, and the
+	// ack line is driven inverted (a mirroring ack still follows the
+	// stimulus wire's own level).
+	ActiveLow bool
 	// NoClaim makes the ISR report every interrupt as not its own.
 	NoClaim bool
 	Ack     AckMode
@@ -117,12 +122,12 @@ func (r *Rig) RespondOn(ctx context.Context, p Pair, cfg ResponderConfig) (*Resp
 	var err error
 	rs := &Responder{cfg: cfg, level: byte(cfg.AckStart), ackPin: p.Ack.TargetPin, outputs: r.target.outputTime}
 	rs.ack, err = r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output,
-		Initial: []byte{byte(cfg.AckStart)}, Name: "responder " + cfg.Pair + " ack"})
+		Initial: []byte{byte(cfg.AckStart)}, ActiveLow: cfg.ActiveLow, Name: "responder " + cfg.Pair + " ack"})
 	if err != nil {
 		return nil, fmt.Errorf("responder %s: ack line %s: %w", cfg.Pair, p.Ack.Name, err)
 	}
 	rs.conn, err = r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: p.Stimulus.TargetPin, Mode: cfg.Mode,
-		Polarity: cfg.Polarity, AssertedHigh: cfg.AssertedHigh, Pull: cfg.Pull, Debounce: cfg.Debounce, Shared: cfg.Shared, ISR: rs.isr,
+		Polarity: cfg.Polarity, AssertedHigh: cfg.AssertedHigh, Pull: cfg.Pull, Debounce: cfg.Debounce, Shared: cfg.Shared, ActiveLow: cfg.ActiveLow, ISR: rs.isr,
 		Name: "responder " + cfg.Pair})
 	if err != nil {
 		rs.ack.Close()

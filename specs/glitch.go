@@ -53,28 +53,31 @@ var _ = node(func() {
 		)
 
 		DescribeTable("a target output opened at its line's level makes no edge",
-			func(ctx SpecContext, high bool) {
+			func(ctx SpecContext, high, activeLow bool) {
 				r := prepare(ctx)
 				for _, w := range r.Wires {
 					pullWire(ctx, w, high)
 					edges := watchWires(ctx, w)
+					// Active-low, the line's level is the logical inverse.
 					out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output,
-						Initial: []byte{bit(high)}, Name: "glitch spec"})
+						Initial: []byte{bit(high != activeLow)}, ActiveLow: activeLow, Name: "glitch spec"})
 					Expect(err).NotTo(HaveOccurred())
 					DeferCleanup(out.Close)
 					settle(ctx)
 					Expect(edges.quiet()).To(BeEmpty(), "line %s left %s while its output connection opened", w.Line, proto.DriveLevel(high))
 					Expect(mcuReads(ctx, w)).To(Equal(high), "the target drives %s", proto.DriveLevel(high))
-					Expect(out.Write(ctx, []byte{bit(!high)})).To(Succeed())
+					Expect(out.Write(ctx, []byte{bit(!high != activeLow)})).To(Succeed())
 					settle(ctx)
-					Expect(edges.quiet()).To(HaveLen(1), "one edge when the target writes %s", proto.DriveLevel(!high))
+					Expect(edges.quiet()).To(HaveLen(1), "one edge when the target drives %s", proto.DriveLevel(!high))
 					edges.stop()
 					Expect(out.Close()).To(Succeed())
 					release(ctx, w.Name, proto.PullNone)
 				}
 			},
-			Entry("high", true, SpecTimeout(specTimeout)),
-			Entry("low", false, SpecTimeout(specTimeout)),
+			Entry("high", true, false, SpecTimeout(specTimeout)),
+			Entry("low", false, false, SpecTimeout(specTimeout)),
+			Entry("high, active-low (logically low)", true, true, Label("active-low"), SpecTimeout(specTimeout)),
+			Entry("low, active-low (logically high)", false, true, Label("active-low"), SpecTimeout(specTimeout)),
 		)
 	})
 })
