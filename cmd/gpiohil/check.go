@@ -28,18 +28,20 @@ func newCheckCmd() *cobra.Command {
 		Long: `Validate a rig from outside, through the wires. The wiring is checked first, every
 wire in both directions; if a wire is broken (open, stuck at 0 or 1, swapped with
 another) the diagnosis names it and every other spec is skipped. Then the specs
-judge I/O on every wire, active-low lines, interrupts on every line (shared,
-timestamped, with neighbours reconfigured), masking, debounce, emulation, storms, containment of a
-panicking ISR, stress and latency budgets.
+judge I/O on every wire, open-drain and open-source outputs, active-low lines,
+interrupts on every line (shared, timestamped, with neighbours reconfigured),
+masking, debounce, emulation, storms, containment of a panicking ISR, stress and
+latency budgets.
 
 With no --fixture, the embedded sim rig runs: the simulated controller under clx
 and a virtual MCU on a pseudo-terminal. --fixture takes a YAML file or an
 embedded fixture's name (gpiohil fixture list).
 
-Labels select areas: bring-up, io, glitch, active-low, interrupts, shared,
-timestamps, masking, debounce, emulation, storms, containment, stress, latency, and capabilities
-cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs, cap:fast-sense; e.g.
---label-filter '!latency' or --label-filter 'io || masking'.
+Labels select areas: bring-up, io, glitch, drive, active-low, interrupts, shared,
+timestamps, masking, debounce, emulation, storms, containment, stress, latency,
+and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs,
+cap:fast-sense, cap:open-drain; e.g. --label-filter '!latency' or
+--label-filter 'io || masking'.
 
 --repeat N runs the whole check N times, each in a fresh process with a fresh rig,
 and prints every spec that failed at least once with its flake rate: "flaky" (failed

@@ -138,7 +138,15 @@ func (c *Controller) ConnectIOPins(ctx context.Context, q *clx.IORequest) error 
 		bit := uint64(1) << i
 		setPull(r, bit, q.Pull)
 		r.debounce[i] = q.Debounce
+		r.openDrain &^= bit
+		r.openSource &^= bit
 		if q.Direction == clx.Output {
+			switch q.Drive {
+			case clx.DriveOpenDrain:
+				r.openDrain |= bit
+			case clx.DriveOpenSource:
+				r.openSource |= bit
+			}
 			r.out = r.out&^bit | (q.Initial>>k&1)<<i
 			r.dir |= bit
 		} else {
@@ -165,6 +173,8 @@ func (c *Controller) DisconnectIOPins(ctx context.Context, q *clx.IORequest) err
 		}
 		r.dir &^= bit
 		r.out &^= bit
+		r.openDrain &^= bit
+		r.openSource &^= bit
 		r.pullUp &^= bit
 		r.pullDown &^= bit
 		r.debounce[i] = 0

@@ -10,25 +10,29 @@ import (
 
 // regs are one bank's registers; bit n of each is bank index n.
 type regs struct {
-	dir      uint64 // 1 = output
-	out      uint64 // output latch
-	pad      uint64 // level driven onto the pad from outside
-	driven   uint64 // 1 = something outside drives the pad
-	pullUp   uint64
-	pullDown uint64
-	in       uint64 // input level after debounce: what reads and interrupts see
-	enable   uint64
-	mask     uint64
-	status   uint64
-	mode     uint64 // 1 = level-sensitive
-	polHigh  uint64 // 1 = active-high / rising
-	both     uint64 // 1 = both edges
-	powered  bool
-	contrib  [64]uint8 // what the controller last put on each wire, see contribution
-	debounce [64]time.Duration
-	dbGen    [64]uint64
-	evTime   [64]time.Duration
-	evLevel  [64]clx.Level
+	dir uint64 // 1 = output
+	out uint64 // output latch
+	// An open-drain output drives only its low level, an open-source
+	// one only its high: at the other level the pad is left to the wire.
+	openDrain  uint64
+	openSource uint64
+	pad        uint64 // level driven onto the pad from outside
+	driven     uint64 // 1 = something outside drives the pad
+	pullUp     uint64
+	pullDown   uint64
+	in         uint64 // input level after debounce: what reads and interrupts see
+	enable     uint64
+	mask       uint64
+	status     uint64
+	mode       uint64 // 1 = level-sensitive
+	polHigh    uint64 // 1 = active-high / rising
+	both       uint64 // 1 = both edges
+	powered    bool
+	contrib    [64]uint8 // what the controller last put on each wire, see contribution
+	debounce   [64]time.Duration
+	dbGen      [64]uint64
+	evTime     [64]time.Duration
+	evLevel    [64]clx.Level
 }
 
 func (c *Controller) locate(pin int) (b, i int, err error) {
@@ -79,13 +83,20 @@ func (c *Controller) bankRegs(bank int) (*regs, error) {
 	return &c.banks[bank], nil
 }
 
-// padLevel is the level on bank index i's wire: the output latch of an
-// output, else what drives it from outside, else its pull-up; pulled down
-// or floating reads low. c.mu held.
+// driving returns the pins whose output stage drives the pad now: every
+// output, except open-drain ones latched high and open-source ones latched
+// low.
+func (r *regs) driving() uint64 {
+	return r.dir &^ (r.openDrain & r.out) &^ (r.openSource &^ r.out)
+}
+
+// padLevel is the level on bank index i's wire: the output latch of a
+// driving output, else what drives it from outside, else its pull-up;
+// pulled down or floating reads low. c.mu held.
 func (r *regs) padLevel(i int) uint64 {
 	bit := uint64(1) << i
 	switch {
-	case r.dir&bit != 0:
+	case r.driving()&bit != 0:
 		return r.out >> i & 1
 	case r.driven&bit != 0:
 		return r.pad >> i & 1
@@ -106,7 +117,7 @@ const (
 func (r *regs) contribution(i int) uint8 {
 	bit := uint64(1) << i
 	switch {
-	case r.dir&bit != 0:
+	case r.driving()&bit != 0:
 		return contribOut | uint8(r.out>>i&1)
 	case r.pullUp&bit != 0:
 		return contribUp

@@ -68,7 +68,8 @@ func (c *Controller) PadPull(pin int) (clx.Pull, error) {
 }
 
 // Pad returns the level on a pad's wire and whether the controller drives
-// it (an output).
+// it (an output, unless open-drain latched high or open-source latched
+// low).
 func (c *Controller) Pad(pin int) (l clx.Level, output bool, err error) {
 	b, i, err := c.locate(pin)
 	if err != nil {
@@ -77,7 +78,7 @@ func (c *Controller) Pad(pin int) (l clx.Level, output bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := &c.banks[b]
-	return clx.Level(r.padLevel(i)), r.dir&(1<<i) != 0, nil
+	return clx.Level(r.padLevel(i)), r.driving()&(1<<i) != 0, nil
 }
 
 // OnPadChange registers fn to receive every change of what the

@@ -105,6 +105,53 @@ func TestPads(t *testing.T) {
 	}
 }
 
+// An open-drain output drives its low level only, an open-source one its
+// high only: at the other level the pad takes what the wire brings (a
+// drive from outside, else the pin's pull), and a harness sees it as not
+// driven.
+func TestOpenDrainOpenSource(t *testing.T) {
+	for _, tc := range []struct {
+		drive  clx.Drive
+		active clx.Level // the level the output stage drives
+	}{{clx.DriveOpenDrain, clx.Low}, {clx.DriveOpenSource, clx.High}} {
+		t.Run(tc.drive.String(), func(t *testing.T) {
+			c, _ := started(t, sim.Config{})
+			var events []sim.PadEvent
+			c.OnPadChange(func(e sim.PadEvent) { events = append(events, e) })
+			idle := 1 - tc.active
+			must(t, c.ConnectIOPins(ctx, &clx.IORequest{Pins: []int{3}, Direction: clx.Output, Drive: tc.drive, Initial: uint64(idle)}))
+			for _, outside := range []clx.Level{clx.Low, clx.High} {
+				must(t, c.DrivePad(3, outside))
+				if l, out, _ := c.Pad(3); l != outside || out {
+					t.Fatalf("latched %v, driven %v from outside: pad %v, driving=%v; want %v, not driving", idle, outside, l, out, outside)
+				}
+			}
+			must(t, c.ReleasePad(3))
+			if l, _, _ := c.Pad(3); l != clx.Low {
+				t.Fatalf("latched %v, nothing on the wire, no pull: pad %v, want low (floating)", idle, l)
+			}
+			must(t, c.DrivePad(3, idle))
+			events = nil
+			must(t, c.WritePins(ctx, 0, []int{3}, uint64(tc.active)))
+			if l, out, _ := c.Pad(3); l != tc.active || !out {
+				t.Fatalf("latched %v against a wire driven %v: pad %v, driving=%v; want the output to win", tc.active, idle, l, out)
+			}
+			if len(events) != 1 || !events[0].Output || events[0].Level != tc.active {
+				t.Fatalf("pad events %+v, want one: driving %v", events, tc.active)
+			}
+			must(t, c.WritePins(ctx, 0, []int{3}, uint64(idle)))
+			if len(events) != 2 || events[1].Output {
+				t.Fatalf("pad events %+v, want the output to let go", events)
+			}
+			// Push-pull again: both levels driven.
+			must(t, c.ConnectIOPins(ctx, &clx.IORequest{Pins: []int{3}, Direction: clx.Output, Drive: clx.DrivePushPull, Initial: uint64(idle)}))
+			if l, out, _ := c.Pad(3); l != idle || !out {
+				t.Fatalf("push-pull at %v: pad %v, driving=%v", idle, l, out)
+			}
+		})
+	}
+}
+
 // Status latches on qualifying edges only while enabled; mask stops the
 // primary interrupt but keeps status; level status follows the level.
 func TestInterruptRegisters(t *testing.T) {
