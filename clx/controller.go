@@ -184,13 +184,14 @@ type BankContextRestorer interface {
 
 // Suspender suspends and resumes the whole controller (the suspend
 // group). Suspend keeps every pin's configuration, enable and mask state
-// and stops raising the primary interrupt; latched status and edges that
-// arrive while suspended are lost. Between the two the framework may
+// and its latched status (an edge latched while masked is still delivered
+// on unmask after Resume), and stops raising the primary interrupt; edges
+// that arrive while suspended are lost. Between the two the framework may
 // still mask, unmask, enable and disable pins (clients keep their
 // connections and may open and close them); the driver applies those
 // calls to what it keeps. Resume brings every enabled pin back as last
-// configured and raises the primary interrupt for any unmasked
-// level-sensitive pin that is asserted.
+// configured and raises the primary interrupt for any unmasked pin with
+// status: an edge latched before the suspend, or an asserted level.
 type Suspender interface {
 	Suspend(ctx context.Context) error
 	Resume(ctx context.Context) error

@@ -311,14 +311,17 @@ func (f *Framework) shutdown() {
 }
 
 // Suspend suspends the controller (the suspend group): connections stay
-// open, interrupts are not delivered and edges are lost until Resume.
+// open with their masks and outputs, an edge already latched (on a masked
+// pin) is kept, interrupts are not delivered and new edges are lost until
+// Resume.
 // Without the group it fails with ErrNotSupported.
 func (f *Framework) Suspend(ctx context.Context) error {
 	return f.suspendOrResume(ctx, "suspend", Suspender.Suspend)
 }
 
 // Resume resumes a suspended controller: every connection's interrupt is
-// back as it was, and an asserted level interrupt fires.
+// back as it was, and a kept edge or an asserted level on an unmasked pin
+// fires.
 func (f *Framework) Resume(ctx context.Context) error {
 	return f.suspendOrResume(ctx, "resume", Suspender.Resume)
 }

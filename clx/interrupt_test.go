@@ -546,6 +546,10 @@ func TestSuspendResume(t *testing.T) {
 	lvl := &recorder{claim: true}
 	lvl.onCall = func(clx.InterruptContext) { _ = r.sim.DrivePad(3, clx.Low) } // silence the source
 	lc := r.connect(clx.InterruptConfig{Pin: 3, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, ISR: lvl.isr})
+	kept := &recorder{claim: true}
+	kc := r.connect(clx.InterruptConfig{Pin: 4, Polarity: clx.ActiveHigh, ISR: kept.isr})
+	must(t, kc.Mask(bg()))
+	r.drive(4, clx.High) // latched while masked, before the suspend
 	must(t, r.f.Suspend(bg()))
 	if err := r.f.Suspend(bg()); err == nil {
 		t.Fatal("a second Suspend succeeded")
@@ -576,6 +580,13 @@ func TestSuspendResume(t *testing.T) {
 	must(t, hc.Unmask(bg()))
 	if held.count() != 1 {
 		t.Fatalf("masked edge across the suspend: %d on unmask, want 1", held.count())
+	}
+	if kept.count() != 0 {
+		t.Fatal("an edge latched while masked was delivered while still masked")
+	}
+	must(t, kc.Unmask(bg()))
+	if kept.count() != 1 {
+		t.Fatalf("an edge latched (masked) before the suspend: %d deliveries on unmask after it, want 1", kept.count())
 	}
 	if errs, _ := r.f.Errors(); len(errs) > 0 {
 		t.Fatalf("dispatch errors across the suspend: %v", errs)

@@ -128,10 +128,11 @@ func (l *latch) describe() clx.Event {
 }
 
 // resume starts the latch again after a suspend on a line whose value is
-// now level: edges while suspended are lost, the mask is kept, and the
-// sequence numbers restart with the new kernel request.
+// now level: an edge latched before the suspend is kept, edges while
+// suspended are lost, the mask is kept, and the sequence numbers restart
+// with the new kernel request.
 func (l *latch) resume(level int) bool {
-	l.status, l.haveSeq, l.level = false, false, level
+	l.haveSeq, l.level = false, level
 	l.levelStatus()
 	return l.active()
 }

@@ -133,9 +133,14 @@ func TestLatchResume(t *testing.T) {
 	if l.resume(1) {
 		t.Fatal("a masked edge latch fired on resume")
 	}
-	if l.status {
-		t.Fatal("an edge latched before the suspend survived it")
+	if !l.status {
+		t.Fatal("an edge latched (masked) before the suspend was lost")
 	}
+	l.masked = false
+	if !l.active() {
+		t.Fatal("the kept edge is not active once unmasked")
+	}
+	l.status = false
 	if lost, _ := l.event(false, 2, 1); lost != 0 {
 		t.Fatalf("the new request's first sequence counted %d lost", lost)
 	}

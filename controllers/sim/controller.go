@@ -93,23 +93,21 @@ func (c *Controller) Stop(ctx context.Context) error {
 }
 
 // Suspend implements clx.Suspender: the registers keep their
-// configuration, the primary interrupt stops, latched status is lost and
-// edges until Resume latch nothing.
+// configuration and latched status, the primary interrupt stops, and edges
+// until Resume latch nothing.
 func (c *Controller) Suspend(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.started {
 		return errors.New("sim: suspend a controller that is not running")
 	}
-	for b := range c.banks {
-		c.banks[b].status = 0
-	}
 	c.started, c.suspended = false, true
 	return nil
 }
 
 // Resume implements clx.Suspender: level-sensitive status follows the
-// level again and an asserted, unmasked one raises.
+// level again, and any unmasked status (an asserted level, an edge
+// latched before the suspend) raises.
 func (c *Controller) Resume(ctx context.Context) error {
 	var p pending
 	c.mu.Lock()

@@ -1,0 +1,88 @@
+package specs
+
+import (
+	"errors"
+	"slices"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/rig"
+	"github.com/gpiohil/gpiohil/rig/proto"
+)
+
+// Suspend and resume, judged through the wires: a suspend is invisible on
+// every wire, keeps every connection as it was (outputs driving, masks
+// held, an edge latched while masked), makes up no delivery, and the rig
+// answers as before once resumed.
+var _ = node(func() {
+	Describe("Suspend and resume", Label("suspend"), func() {
+		It("keeps outputs, connections, masks and latched edges, and makes nothing up", Label("cap:two-pairs"), func(ctx SpecContext) {
+			r := prepare(ctx)
+			needPairs(2)
+			armed, held := pair(0), pair(1)
+			var out rig.Wire
+			for _, w := range r.Wires {
+				if !slices.Contains([]string{armed.Stimulus.Name, armed.Ack.Name, held.Stimulus.Name, held.Ack.Name}, w.Name) {
+					out = w
+				}
+			}
+			if out.Name == "" {
+				Skip("needs a wire outside the first two probe pairs, for an output")
+			}
+
+			// An output driving high, an armed active-both pin, and a masked
+			// rising-edge pin with an edge latched while masked.
+			release(ctx, out.Name, proto.PullDown)
+			o := ioConnect(ctx, clx.IOConfig{Pins: []int{out.TargetPin}, Direction: clx.Output, Initial: []byte{1}, Name: "suspend spec output"})
+			drive(ctx, armed.Stimulus.Name, true)
+			drive(ctx, held.Stimulus.Name, false)
+			settle(ctx)
+			both := respond(ctx, rig.ResponderConfig{Pair: armed.Name, Polarity: clx.ActiveBoth, Ack: rig.AckToggle})
+			rising := respond(ctx, rig.ResponderConfig{Pair: held.Name, Polarity: clx.ActiveHigh, Ack: rig.AckToggle})
+			Expect(rising.Conn().Mask(ctx)).To(Succeed())
+			Expect(probe(ctx, held, true, Fixture().Timing.Quiet).TimedOut).To(BeTrue(), "a masked pin answered")
+
+			edges := watchWires(ctx, r.Wires...)
+			errsBefore := len(r.DriverErrors())
+			if err := r.Framework.Suspend(ctx); errors.Is(err, clx.ErrNotSupported) {
+				Skip("the controller has no suspend group: " + err.Error())
+			} else {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			// A pulse while suspended, the line back where it was: lost, as
+			// the contract says, and nothing may come of it.
+			drive(ctx, armed.Stimulus.Name, false)
+			drive(ctx, armed.Stimulus.Name, true)
+			settle(ctx)
+			Expect(r.Framework.Resume(ctx)).To(Succeed())
+			settle(ctx)
+			seen := edges.perWire(edges.quiet())
+			delete(seen, armed.Stimulus.Name) // the MCU's own pulse
+			Expect(seen).To(BeEmpty(), "edges the target made on the wires across suspend and resume")
+			Expect(mcuReads(ctx, out)).To(BeTrue(), "the output on wire %s after resume", out.Name)
+			Expect(both.Deliveries()).To(BeZero(), "deliveries made up from a pulse while suspended")
+			Expect(rising.Deliveries()).To(BeZero(), "deliveries on a pin still masked")
+			Expect(r.DriverErrors()[errsBefore:]).To(BeEmpty(), "errors the target's driver or clx reported across suspend and resume")
+
+			// The latched edge is delivered once, on unmask.
+			acks := collectAcks(ctx, held, 1, Fixture().Timing.Quiet, func() {
+				Expect(rising.Conn().Unmask(ctx)).To(Succeed())
+			})
+			Expect(acks).To(HaveLen(1), "the edge latched while masked, before the suspend, answered once on unmask")
+			Expect(rising.Deliveries()).To(Equal(1))
+
+			// Everything answers as before.
+			for k, high := range []bool{false, true} {
+				Expect(probe(ctx, armed, high, Fixture().Timing.ProbeTimeout).TimedOut).To(BeFalse(), "edge %d on the armed pin after resume", k)
+			}
+			Expect(both.Deliveries()).To(Equal(2))
+			Expect(probe(ctx, held, false, Fixture().Timing.Quiet).TimedOut).To(BeTrue(), "a falling edge answered on a rising-edge pin")
+			Expect(probe(ctx, held, true, Fixture().Timing.ProbeTimeout).TimedOut).To(BeFalse(), "a rising edge on the unmasked pin after resume")
+			Expect(o.Write(ctx, []byte{0})).To(Succeed())
+			settle(ctx)
+			Expect(mcuReads(ctx, out)).To(BeFalse(), "the output written low after resume")
+		}, SpecTimeout(specTimeout))
+	})
+})
