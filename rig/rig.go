@@ -72,6 +72,11 @@ func (r *Rig) DriverErrors() []error {
 // events on cdev; 0 where nothing can be lost).
 func (r *Rig) LostEvents() uint64 { return r.target.lostEvents() }
 
+// MergedEdges returns the qualifying edges the target's controller merged
+// into a delivery already latched (its status not yet cleared, or
+// masked): each such edge reached the client as part of another delivery.
+func (r *Rig) MergedEdges() uint64 { return r.target.mergedEdges() }
+
 // Open assembles the rig a fixture describes. On error everything opened
 // so far is closed again.
 func Open(ctx context.Context, fx *fixtures.Fixture) (_ *Rig, err error) {

@@ -42,6 +42,9 @@ type target interface {
 	outputTime(pin int) (time.Duration, bool)
 	// lostEvents counts edge events the controller lost.
 	lostEvents() uint64
+	// mergedEdges counts qualifying edges that found their pin's status
+	// latched.
+	mergedEdges() uint64
 	// close releases what the target holds beyond the framework.
 	close()
 }

@@ -115,6 +115,8 @@ func (t *cdevTarget) outputTime(int) (time.Duration, bool) { return 0, false }
 
 func (t *cdevTarget) lostEvents() uint64 { return t.ctrl.Stats().Lost }
 
+func (t *cdevTarget) mergedEdges() uint64 { return t.ctrl.Stats().Merged }
+
 func (t *cdevTarget) close() {
 	if t.gpiosim != nil {
 		t.gpiosim.Close()

@@ -104,6 +104,8 @@ func (t *simTarget) outputTime(pin int) (time.Duration, bool) {
 
 func (t *simTarget) lostEvents() uint64 { return 0 }
 
+func (t *simTarget) mergedEdges() uint64 { return t.ctrl.MergedEdges() }
+
 func (t *simTarget) close() {
 	if t.harness != nil {
 		t.harness.Close()

@@ -10,8 +10,9 @@
 // embedded sim fixture by default. Specs act on the rig through its
 // wire-level operations, by wire and pair name. Every spec is
 // labelled by area (bring-up, io, glitch, drive, active-low, interrupts,
-// shared, timestamps, masking, suspend, debounce, emulation, storms,
-// containment, stress, latency) and by the capability it needs (cap:pulls, cap:hi-z,
-// cap:debounce, cap:two-pairs, cap:fast-sense, cap:open-drain); a spec the
-// rig cannot support is skipped with the reason.
+// shared, timestamps, lost-edges, masking, suspend, debounce, emulation,
+// storms, containment, stress, latency) and by the capability it needs
+// (cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs, cap:fast-sense,
+// cap:open-drain); a spec the rig cannot support is skipped with the
+// reason.
 package specs

@@ -25,6 +25,9 @@ type Results struct {
 	// Timestamps is how the controller's event timestamps agreed with the
 	// MCU's edge times, where the controller stamps its events.
 	Timestamps *TimestampAgreement
+	// EdgeAccounts are where the rising edges of pulse trains at each
+	// spacing went: delivered, merged, lost.
+	EdgeAccounts []EdgeAccount
 	// DriverErrors are errors the target's driver and clx reported outside
 	// any call (lost kernel events, controller-driver errors in dispatch).
 	DriverErrors []error
@@ -91,6 +94,14 @@ func (res Results) WriteSummary(w io.Writer) {
 	}
 	if res.Timestamps != nil {
 		fmt.Fprintf(w, "\nController timestamps\n  %s\n", res.Timestamps)
+	}
+	if len(res.EdgeAccounts) > 0 {
+		tw := table(w, fmt.Sprintf("Edges under load (trains of %d rising edges; merged: into a delivery already latched; lost: by the kernel)", accountEdges),
+			"spacing\tdriven\tsent\tdelivered\tmerged\tlost")
+		for _, a := range res.EdgeAccounts {
+			fmt.Fprintf(tw, "  %s\n", a)
+		}
+		tw.Flush()
 	}
 	res.writeDriverErrors(w)
 	res.writeSkipped(w)

@@ -30,6 +30,7 @@ wire in both directions; if a wire is broken (open, stuck at 0 or 1, swapped wit
 another) the diagnosis names it and every other spec is skipped. Then the specs
 judge I/O on every wire, open-drain and open-source outputs, active-low lines,
 interrupts on every line (shared, timestamped, with neighbours reconfigured),
+where the edges of ever faster trains go (delivered, merged, lost),
 masking, suspend and resume, debounce, emulation, storms, containment of a
 panicking ISR, stress and latency budgets.
 
@@ -38,8 +39,8 @@ and a virtual MCU on a pseudo-terminal. --fixture takes a YAML file or an
 embedded fixture's name (gpiohil fixture list).
 
 Labels select areas: bring-up, io, glitch, drive, active-low, interrupts, shared,
-timestamps, masking, suspend, debounce, emulation, storms, containment, stress,
-latency, and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs,
+timestamps, lost-edges, masking, suspend, debounce, emulation, storms,
+containment, stress, latency, and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs,
 cap:fast-sense, cap:open-drain; e.g. --label-filter '!latency' or
 --label-filter 'io || masking'.
 

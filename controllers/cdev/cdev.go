@@ -33,6 +33,7 @@ type Controller struct {
 
 	events atomic.Uint64
 	lost   atomic.Uint64
+	merged atomic.Uint64
 	closes sync.WaitGroup
 }
 
@@ -125,14 +126,20 @@ func (c *Controller) LineOffset(name string) (int, error) {
 	return off, nil
 }
 
-// Stats counts kernel events seen and lost.
+// Stats counts kernel edge events: read, lost, merged.
 type Stats struct {
-	Events uint64
-	Lost   uint64
+	Events uint64 // edge events read from the kernel
+	Lost   uint64 // events the kernel dropped (gaps in the sequence numbers)
+	// Merged counts qualifying edge events that arrived while their pin's
+	// status was still latched (not yet dispatched, or masked): the client
+	// sees them as one delivery.
+	Merged uint64
 }
 
 // Stats returns the event counters.
-func (c *Controller) Stats() Stats { return Stats{Events: c.events.Load(), Lost: c.lost.Load()} }
+func (c *Controller) Stats() Stats {
+	return Stats{Events: c.events.Load(), Lost: c.lost.Load(), Merged: c.merged.Load()}
+}
 
 var (
 	_ clx.IOController          = (*Controller)(nil)

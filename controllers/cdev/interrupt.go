@@ -89,7 +89,9 @@ func (in *interrupt) handle(ev gpiocdev.LineEvent) {
 	c := in.c
 	c.events.Add(1)
 	c.mu.Lock()
+	merged := in.latch.merged
 	lost, raise := in.latch.event(ev.Type == gpiocdev.LineEventRisingEdge, ev.Timestamp, ev.LineSeqno)
+	c.merged.Add(in.latch.merged - merged)
 	raise = raise && !in.dead.Load()
 	irq := c.irq
 	bank := in.offset / c.perBank

@@ -22,6 +22,9 @@ type latch struct {
 	evLevel clx.Level
 	lastSeq uint32
 	haveSeq bool
+	// merged counts qualifying edges that found status already latched:
+	// they reach the client as the one delivery of the edge before them.
+	merged uint64
 }
 
 // newLatch starts a latch for an interrupt just enabled, unmasked, on a
@@ -75,6 +78,9 @@ func (l *latch) event(rising bool, ts time.Duration, seq uint32) (lost uint32, r
 	}
 	if l.mode == clx.Edge {
 		if l.pol == clx.ActiveBoth || l.level == asserted(l.pol) {
+			if l.status {
+				l.merged++
+			}
 			l.status = true
 			l.evTime, l.evLevel = ts, clx.Level(l.level)
 		}

@@ -126,6 +126,23 @@ func TestLatchReconfigureEmulatesBothEdges(t *testing.T) {
 	}
 }
 
+// An edge that finds its status latched is counted as merged; one that
+// does not qualify, or finds it clear, is not.
+func TestLatchCountsMerged(t *testing.T) {
+	l := newLatch(clx.Edge, clx.ActiveHigh, 0)
+	for seq, rising := range []bool{true, false, true, true} {
+		l.event(rising, time.Duration(seq+1), uint32(seq+1))
+	}
+	if l.merged != 2 {
+		t.Fatalf("rise, fall, rise (latched), rise (latched): merged %d, want 2", l.merged)
+	}
+	l.clear()
+	l.event(true, 9, 5)
+	if l.merged != 2 {
+		t.Fatalf("a rise after clear counted merged: %d", l.merged)
+	}
+}
+
 func TestLatchResume(t *testing.T) {
 	l := newLatch(clx.Edge, clx.ActiveBoth, 0)
 	l.event(true, 1, 5)

@@ -24,7 +24,8 @@ type Controller struct {
 	started   bool
 	prepared  bool
 	banks     []regs
-	suspended bool // between Suspend and Resume: no edge latches, nothing raises
+	suspended bool   // between Suspend and Resume: no edge latches, nothing raises
+	merged    uint64 // qualifying edges that found their status latched
 	bankSaved map[int]regs
 	observers []func(PadEvent)
 }

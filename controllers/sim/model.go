@@ -230,6 +230,9 @@ func (c *Controller) input(b, i int, lvl uint64, p *pending) {
 	if r.enable&bit != 0 && r.mode&bit == 0 && !c.suspended {
 		rising := lvl == 1
 		if r.both&bit != 0 || rising == (r.polHigh&bit != 0) {
+			if r.status&bit != 0 {
+				c.merged++
+			}
 			r.status |= bit
 			r.evTime[i] = p.time(c)
 			r.evLevel[i] = clx.Level(lvl)
@@ -263,6 +266,15 @@ func (c *Controller) check(b int, p *pending) {
 	if c.started && r.powered && r.status&r.enable&^r.mask != 0 {
 		p.raise |= 1 << b
 	}
+}
+
+// MergedEdges counts qualifying edges that latched on a pin whose status
+// was still latched (not yet dispatched and cleared, or masked): its
+// client sees them as one delivery.
+func (c *Controller) MergedEdges() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.merged
 }
 
 // restore loads saved registers into bank b, the enable state last.
