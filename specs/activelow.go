@@ -40,46 +40,7 @@ var _ = node(func() {
 			}
 		}, SpecTimeout(specTimeout))
 
-		DescribeTable("edge interrupts fire on the line's opposite edge and report the logical level",
-			func(ctx SpecContext, pol clx.Polarity) {
-				prepare(ctx)
-				p := pair(0)
-				// Start where the first edge qualifies: logically low for a
-				// rising edge, else logically high (so an emulated
-				// active-both, asserted logically low, starts quiet).
-				line := pol == clx.ActiveHigh
-				drive(ctx, p.Stimulus.Name, line)
-				settle(ctx)
-				rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: pol, ActiveLow: true, Ack: rig.AckToggle})
-				t := Fixture().Timing
-				want := 0
-				for i := 0; i < t.Edges; i++ {
-					line = !line
-					logical := !line
-					qualifies := pol == clx.ActiveBoth || (pol == clx.ActiveHigh) == logical
-					timeout := t.Quiet
-					if qualifies {
-						timeout = t.ProbeTimeout
-						want++
-					}
-					res := probe(ctx, p, line, timeout)
-					if !qualifies {
-						Expect(res.TimedOut).To(BeTrue(), "edge %d (line to %s, logically %s) answered though it does not qualify",
-							i, proto.DriveLevel(line), proto.DriveLevel(logical))
-						continue
-					}
-					Expect(res.TimedOut).To(BeFalse(), "edge %d (line to %s, logically %s) got no answer",
-						i, proto.DriveLevel(line), proto.DriveLevel(logical))
-					if ic := rs.Last().Context; ic.HasLevel {
-						Expect(ic.Level).To(Equal(clx.Level(bit(logical))), "the level edge %d's delivery reports (the line went %s)", i, proto.DriveLevel(line))
-					}
-				}
-				Expect(rs.Deliveries()).To(Equal(want))
-			},
-			Entry("logical rising: the line's falling edge", clx.ActiveHigh, SpecTimeout(specTimeout)),
-			Entry("logical falling: the line's rising edge", clx.ActiveLow, SpecTimeout(specTimeout)),
-			Entry("both", clx.ActiveBoth, SpecTimeout(specTimeout)),
-		)
+		// Edge interrupts under active-low: see the Interrupts table.
 
 		It("asserts a level interrupt, logically high, while the line is low", func(ctx SpecContext) {
 			prepare(ctx)

@@ -43,39 +43,50 @@ var _ = node(func() {
 			}, SpecTimeout(specTimeout))
 		}
 
+		// Under active-low the polarity is logical: a rising edge is the
+		// line's falling edge, and the delivery reports the logical level.
 		DescribeTable("deliver exactly once per qualifying edge, never on the other",
-			func(ctx SpecContext, pol clx.Polarity) {
-				r := prepare(ctx)
+			func(ctx SpecContext, pol clx.Polarity, activeLow bool) {
+				prepare(ctx)
 				p := pair(0)
-				// Start where the first edge qualifies (high for active-both, so
-				// an emulated active-both, asserted low, starts quiet).
-				level := pol != clx.ActiveHigh
-				drive(ctx, p.Stimulus.Name, level)
+				// Start where the first edge qualifies: logically low for a
+				// rising edge, else logically high (so an emulated
+				// active-both, asserted logically low, starts quiet).
+				logical := pol != clx.ActiveHigh
+				drive(ctx, p.Stimulus.Name, logical != activeLow)
 				settle(ctx)
-				rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.Edge, Polarity: pol, Ack: rig.AckToggle})
+				rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.Edge, Polarity: pol, ActiveLow: activeLow, Ack: rig.AckToggle})
 				t := Fixture().Timing
 				want := 0
 				for i := 0; i < t.Edges; i++ {
-					level = !level
-					qualifies := pol == clx.ActiveBoth || (pol == clx.ActiveHigh) == level
+					logical = !logical
+					line := logical != activeLow
+					qualifies := pol == clx.ActiveBoth || (pol == clx.ActiveHigh) == logical
 					timeout := t.Quiet
 					if qualifies {
 						timeout = t.ProbeTimeout
 						want++
 					}
-					res := probe(ctx, p, level, timeout)
-					if qualifies {
-						Expect(res.TimedOut).To(BeFalse(), "edge %d (to %v) got no answer", i, level)
-					} else {
-						Expect(res.TimedOut).To(BeTrue(), "edge %d (to %v) answered though it does not qualify", i, level)
+					res := probe(ctx, p, line, timeout)
+					if !qualifies {
+						Expect(res.TimedOut).To(BeTrue(), "edge %d (line to %s, logically %s) answered though it does not qualify",
+							i, proto.DriveLevel(line), proto.DriveLevel(logical))
+						continue
+					}
+					Expect(res.TimedOut).To(BeFalse(), "edge %d (line to %s, logically %s) got no answer",
+						i, proto.DriveLevel(line), proto.DriveLevel(logical))
+					if ic := rs.Last().Context; activeLow && ic.HasLevel {
+						Expect(ic.Level).To(Equal(clx.Level(bit(logical))), "the level edge %d's delivery reports (the line went %s)", i, proto.DriveLevel(line))
 					}
 				}
 				Expect(rs.Deliveries()).To(Equal(want))
-				_ = r
 			},
-			Entry("rising", clx.ActiveHigh, SpecTimeout(specTimeout)),
-			Entry("falling", clx.ActiveLow, SpecTimeout(specTimeout)),
-			Entry("both", clx.ActiveBoth, SpecTimeout(specTimeout)),
+			Entry("rising", clx.ActiveHigh, false, SpecTimeout(specTimeout)),
+			Entry("falling", clx.ActiveLow, false, SpecTimeout(specTimeout)),
+			Entry("both", clx.ActiveBoth, false, SpecTimeout(specTimeout)),
+			Entry("logical rising, active-low: the line's falling edge", clx.ActiveHigh, true, Label("active-low"), SpecTimeout(specTimeout)),
+			Entry("logical falling, active-low: the line's rising edge", clx.ActiveLow, true, Label("active-low"), SpecTimeout(specTimeout)),
+			Entry("both, active-low", clx.ActiveBoth, true, Label("active-low"), SpecTimeout(specTimeout)),
 		)
 
 		It("stamp events in order, within the tier's uncertainty of the MCU's own edge times", Label("timestamps"), func(ctx SpecContext) {
