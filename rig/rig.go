@@ -77,6 +77,15 @@ func (r *Rig) LostEvents() uint64 { return r.target.lostEvents() }
 // masked): each such edge reached the client as part of another delivery.
 func (r *Rig) MergedEdges() uint64 { return r.target.mergedEdges() }
 
+// LostEdges returns the edges among the controller's lost events that
+// their pin's polarity qualifies: deliveries the client never had (0
+// where nothing can be lost).
+func (r *Rig) LostEdges() uint64 { return r.target.lostEdges() }
+
+// EdgeCountsInexact says why the target's merged and lost counts cannot
+// add up to the edges sent at fast spacings, or "" when they do.
+func (r *Rig) EdgeCountsInexact() string { return r.target.edgeCountsInexact() }
+
 // Open assembles the rig a fixture describes. On error everything opened
 // so far is closed again.
 func Open(ctx context.Context, fx *fixtures.Fixture) (_ *Rig, err error) {

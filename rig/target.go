@@ -43,8 +43,12 @@ type target interface {
 	// lostEvents counts edge events the controller lost.
 	lostEvents() uint64
 	// mergedEdges counts qualifying edges that found their pin's status
-	// latched.
+	// latched; lostEdges the qualifying edges among the lost events.
 	mergedEdges() uint64
+	lostEdges() uint64
+	// edgeCountsInexact says why those counts cannot account for every
+	// edge sent, or "".
+	edgeCountsInexact() string
 	// close releases what the target holds beyond the framework.
 	close()
 }

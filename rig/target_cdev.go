@@ -117,6 +117,17 @@ func (t *cdevTarget) lostEvents() uint64 { return t.ctrl.Stats().Lost }
 
 func (t *cdevTarget) mergedEdges() uint64 { return t.ctrl.Stats().Merged }
 
+func (t *cdevTarget) lostEdges() uint64 { return t.ctrl.Stats().LostEdges }
+
+// edgeCountsInexact: the kernel names each event's direction by reading
+// the line when it handles the interrupt, and interrupts raised before
+// the last was handled may coalesce, so fast edges are misread or merged
+// before the controller counts anything.
+func (t *cdevTarget) edgeCountsInexact() string {
+	return "the kernel names each edge event's direction by reading the line when it handles the interrupt, " +
+		"and interrupts raised before the last was handled can coalesce: at fast spacings edges are misread or merged before any count sees them"
+}
+
 func (t *cdevTarget) close() {
 	if t.gpiosim != nil {
 		t.gpiosim.Close()

@@ -106,6 +106,10 @@ func (t *simTarget) lostEvents() uint64 { return 0 }
 
 func (t *simTarget) mergedEdges() uint64 { return t.ctrl.MergedEdges() }
 
+func (t *simTarget) lostEdges() uint64 { return 0 }
+
+func (t *simTarget) edgeCountsInexact() string { return "" }
+
 func (t *simTarget) close() {
 	if t.harness != nil {
 		t.harness.Close()

@@ -14,7 +14,8 @@ import (
 // EdgeAccount is where the edges of one pulse train went: each qualifying
 // edge the MCU sent was delivered to the client, merged by the
 // controller into a delivery already latched, or lost by the kernel
-// (a gap in its event sequence numbers).
+// (among the events a gap in its sequence numbers says it dropped, the
+// rising edges: the line is watched for both).
 type EdgeAccount struct {
 	Spacing time.Duration `json:"spacing_ns"` // from one rising edge to the next, as asked of the MCU
 	// Driven is the narrowest spacing the MCU actually drove, by its own
@@ -48,28 +49,45 @@ var _ = node(func() {
 			settle(ctx)
 			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: clx.ActiveHigh, Ack: rig.AckToggle})
 			tick := r.MCU.Duration(1)
+			inexact := r.EdgeCountsInexact()
 			var accounts []EdgeAccount
 			for _, spacing := range accountSpacings {
 				period := max(spacing, 2*tick)
-				d0, m0, l0 := rs.Deliveries(), r.MergedEdges(), r.LostEvents()
+				d0, m0, l0 := rs.Deliveries(), r.MergedEdges(), r.LostEdges()
 				account := func() EdgeAccount {
 					return EdgeAccount{Spacing: period, Sent: accountEdges, Delivered: rs.Deliveries() - d0,
-						Merged: int(r.MergedEdges() - m0), Lost: int(r.LostEvents() - l0)}
+						Merged: int(r.MergedEdges() - m0), Lost: int(r.LostEdges() - l0)}
 				}
 				accounted := func() int { a := account(); return a.Delivered + a.Merged + a.Lost }
 				sent := edgesDuring(ctx, func() {
 					Expect(r.Pulse(ctx, p.Stimulus.Name, true, max(period/2, tick), period, accountEdges)).To(Succeed())
 				}, p.Stimulus)[p.Stimulus.Name]
-				Eventually(accounted).WithContext(ctx).Within(Fixture().Timing.ProbeTimeout).ProbeEvery(time.Millisecond).
-					Should(BeNumerically(">=", accountEdges), "rising edges %v apart: %d sent, accounted %+v", period, accountEdges, account())
-				Consistently(accounted).WithContext(ctx).Within(Fixture().Timing.Quiet).ProbeEvery(time.Millisecond).
-					Should(Equal(accountEdges), "rising edges %v apart: %d sent, accounted %+v (more than sent: something made up)", period, accountEdges, account())
+				if inexact == "" {
+					Eventually(accounted).WithContext(ctx).Within(Fixture().Timing.ProbeTimeout).ProbeEvery(time.Millisecond).
+						Should(BeNumerically(">=", accountEdges), "rising edges %v apart: %d sent, accounted %+v", period, accountEdges, account())
+					Consistently(accounted).WithContext(ctx).Within(Fixture().Timing.Quiet).ProbeEvery(time.Millisecond).
+						Should(Equal(accountEdges), "rising edges %v apart: %d sent, accounted %+v (more than sent: something made up)", period, accountEdges, account())
+				} else {
+					// Reported, not judged: wait until the counts are still
+					// for the quiet time (or the spec's deadline).
+					for n := accounted(); ctx.Err() == nil; {
+						sleep(ctx, Fixture().Timing.Quiet)
+						m := accounted()
+						if m == n {
+							break
+						}
+						n = m
+					}
+				}
 				a := account()
 				a.Driven = narrowestSpacing(sent)
 				AddReportEntry(fmt.Sprintf("edges %v apart", period), a)
 				accounts = append(accounts, a)
 			}
 			record(func(res *Results) { res.EdgeAccounts = accounts })
+			if inexact != "" {
+				Skip("measured and reported, not judged: " + inexact)
+			}
 		}, SpecTimeout(specTimeout))
 	})
 })

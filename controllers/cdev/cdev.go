@@ -34,7 +34,9 @@ type Controller struct {
 	events atomic.Uint64
 	lost   atomic.Uint64
 	merged atomic.Uint64
-	closes sync.WaitGroup
+	// lostEdges: the qualifying edges among the lost events
+	lostEdges atomic.Uint64
+	closes    sync.WaitGroup
 }
 
 type ioRequest struct {
@@ -134,11 +136,15 @@ type Stats struct {
 	// status was still latched (not yet dispatched, or masked): the client
 	// sees them as one delivery.
 	Merged uint64
+	// LostEdges counts the edges among the lost events that their pin's
+	// polarity qualifies (the rest were edges it ignores): deliveries the
+	// client never had.
+	LostEdges uint64
 }
 
 // Stats returns the event counters.
 func (c *Controller) Stats() Stats {
-	return Stats{Events: c.events.Load(), Lost: c.lost.Load(), Merged: c.merged.Load()}
+	return Stats{Events: c.events.Load(), Lost: c.lost.Load(), Merged: c.merged.Load(), LostEdges: c.lostEdges.Load()}
 }
 
 var (

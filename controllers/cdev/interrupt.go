@@ -89,9 +89,14 @@ func (in *interrupt) handle(ev gpiocdev.LineEvent) {
 	c := in.c
 	c.events.Add(1)
 	c.mu.Lock()
-	merged := in.latch.merged
+	merged, lostEdges := in.latch.merged, in.latch.lostEdges
 	lost, raise := in.latch.event(ev.Type == gpiocdev.LineEventRisingEdge, ev.Timestamp, ev.LineSeqno)
-	c.merged.Add(in.latch.merged - merged)
+	if d := in.latch.merged - merged; d > 0 {
+		c.merged.Add(d)
+	}
+	if d := in.latch.lostEdges - lostEdges; d > 0 {
+		c.lostEdges.Add(d)
+	}
 	raise = raise && !in.dead.Load()
 	irq := c.irq
 	bank := in.offset / c.perBank

@@ -25,6 +25,10 @@ type latch struct {
 	// merged counts qualifying edges that found status already latched:
 	// they reach the client as the one delivery of the edge before them.
 	merged uint64
+	// lostEdges counts the qualifying edges among the events the kernel
+	// lost (an edge interrupt's line is requested for both edges, so a gap
+	// in the sequence holds edges of both directions).
+	lostEdges uint64
 }
 
 // newLatch starts a latch for an interrupt just enabled, unmasked, on a
@@ -70,6 +74,9 @@ func (l *latch) levelStatus() {
 func (l *latch) event(rising bool, ts time.Duration, seq uint32) (lost uint32, raise bool) {
 	if l.haveSeq && seq != l.lastSeq+1 && seq > l.lastSeq {
 		lost = seq - l.lastSeq - 1
+		if l.mode == clx.Edge {
+			l.lostEdges += uint64(qualifyingAmong(lost, l.level, l.pol))
+		}
 	}
 	l.lastSeq, l.haveSeq = seq, true
 	l.level = 0
@@ -91,6 +98,23 @@ func (l *latch) event(rising bool, ts time.Duration, seq uint32) (lost uint32, r
 		}
 	}
 	return lost, l.active()
+}
+
+// qualifyingAmong is how many of lost events that followed an event to
+// level prev were edges of polarity pol: the line alternates, so they went
+// to the other level, back, and so on.
+func qualifyingAmong(lost uint32, prev int, pol clx.Polarity) uint32 {
+	rising := lost / 2
+	if prev == 0 {
+		rising = (lost + 1) / 2
+	}
+	switch pol {
+	case clx.ActiveBoth:
+		return lost
+	case clx.ActiveHigh:
+		return rising
+	}
+	return lost - rising
 }
 
 // active reports whether the interrupt should be dispatched: status

@@ -143,6 +143,34 @@ func TestLatchCountsMerged(t *testing.T) {
 	}
 }
 
+// The qualifying edges among lost events follow from the alternation of
+// the line: after a rise, lost events fall, rise, fall, …
+func TestLatchCountsLostEdges(t *testing.T) {
+	for _, tc := range []struct {
+		pol       clx.Polarity
+		afterRise bool
+		lost      uint32
+		want      uint64
+	}{
+		{clx.ActiveHigh, true, 1, 0}, {clx.ActiveHigh, true, 2, 1}, {clx.ActiveHigh, true, 5, 2},
+		{clx.ActiveHigh, false, 1, 1}, {clx.ActiveHigh, false, 5, 3},
+		{clx.ActiveLow, true, 1, 1}, {clx.ActiveLow, true, 5, 3}, {clx.ActiveLow, false, 4, 2},
+		{clx.ActiveBoth, true, 5, 5},
+	} {
+		l := newLatch(clx.Edge, tc.pol, 0)
+		l.event(tc.afterRise, 1, 1)
+		if lost, _ := l.event(true, 2, 2+tc.lost); lost != tc.lost || l.lostEdges != tc.want {
+			t.Errorf("%v, %d lost after a rise=%v: %d lost, %d qualifying; want %d qualifying", tc.pol, tc.lost, tc.afterRise, lost, l.lostEdges, tc.want)
+		}
+	}
+	lv := newLatch(clx.LevelSensitive, clx.ActiveHigh, 0)
+	lv.event(true, 1, 1)
+	lv.event(true, 2, 5)
+	if lv.lostEdges != 0 {
+		t.Fatalf("a level interrupt counted %d lost edges", lv.lostEdges)
+	}
+}
+
 func TestLatchResume(t *testing.T) {
 	l := newLatch(clx.Edge, clx.ActiveBoth, 0)
 	l.event(true, 1, 5)
