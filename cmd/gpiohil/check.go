@@ -40,9 +40,9 @@ embedded fixture's name (gpiohil fixture list).
 
 Labels select areas: bring-up, io, glitch, drive, active-low, interrupts, shared,
 timestamps, lost-edges, masking, suspend, debounce, emulation, storms,
-containment, stress, latency, and capabilities cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs,
-cap:fast-sense, cap:open-drain; e.g. --label-filter '!latency' or
---label-filter 'io || masking'.
+containment, stress, latency, and capabilities cap:pulls, cap:hi-z,
+cap:debounce, cap:two-pairs, cap:fast-sense, cap:open-drain; e.g.
+--label-filter '!latency' or --label-filter 'io || masking'.
 
 --repeat N runs the whole check N times, each in a fresh process with a fresh rig,
 and prints every spec that failed at least once with its flake rate: "flaky" (failed
