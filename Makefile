@@ -39,9 +39,11 @@ test-emu: firmware
 	$(GO) run ./cmd/gpiohil mcu conformance --emulate dist/gpiohil-pico.uf2
 	$(GO) run ./cmd/gpiohil check --fixture pico-emu
 
-## bench-vm: the cdev measurements in the QEMU guest (bare go-gpiocdev vs clx).
+## bench-vm: the cdev measurements in the QEMU guest, five runs of bare go-gpiocdev
+## beside clx, then clx's overhead table (median of the ratios within each run).
 bench-vm:
 	GPIOHIL_VM_OUT=$(CURDIR)/vm-out fixtures/qemu/vm.sh bench
+	$(GO) run ./scripts/overhead < vm-out/bench.out
 
 ## report-check: render a bench report.html in Debian's headless Chromium (installed
 ## when missing and root) and check the plots drew; the screenshot lands in vm-out/.
@@ -50,9 +52,17 @@ report-check:
 	mkdir -p vm-out
 	GPIOHIL_REPORT_SHOTS=$(CURDIR)/vm-out $(GO) test -count=1 -run TestReportInChromium -v ./bench
 
-## bench: benchmarks, each beside its baseline (bare controller, raw pty echo).
+## bench: benchmarks, each beside its baseline (bare controller, raw pty echo);
+## then clx's overhead table: BENCH_RUNS (default 5) runs of the clx benchmarks,
+## each ratio to the bare controller taken within its run, the median printed
+## (raw output in vm-out/bench-clx.txt).
+BENCH_RUNS ?= 5
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./clx/... ./rig/... ./bench/...
+	$(GO) test -run '^$$' -bench . -benchmem ./rig/... ./bench/...
+	mkdir -p vm-out
+	: > vm-out/bench-clx.txt
+	for i in $$(seq $(BENCH_RUNS)); do $(GO) test -run '^$$' -bench . -benchmem -count 1 ./clx/ >> vm-out/bench-clx.txt || exit 1; done
+	$(GO) run ./scripts/overhead < vm-out/bench-clx.txt
 
 ## mutation: mutation testing of clx and the sim controller against their unit
 ## tests (gremlins, fixed version, cached): each package's score and the mutants

@@ -15,24 +15,25 @@ import (
 // call into the controller for this bank is made holding it, and it
 // protects the interrupt state below. Service routines are never called
 // holding b.mu, so they may use I/O connections and mask/unmask freely.
-// Dispatch is serialized per bank by the dispatching flag, not by b.mu.
+// Dispatch is serialized per bank by the dispatching flag (under b.mu),
+// not by holding b.mu: routines run with it released.
 type bank struct {
 	f       *Framework
 	id      int
 	passive bool // bus-attached: dispatch in the worker goroutine
 
-	pending     atomic.Bool   // a primary interrupt or timer awaits dispatch
-	dispatching atomic.Bool   // a goroutine runs the dispatch loop
-	timersDue   atomic.Uint64 // pins whose debounce timer fired
-	wake        chan struct{} // wakes the worker (bus-attached)
-	irqMu       sync.Mutex    // serializes PreProcessInterrupt in the raising context (bus-attached)
+	pending   atomic.Bool   // a primary interrupt or timer awaits dispatch
+	timersDue atomic.Uint64 // pins whose debounce timer fired
+	wake      chan struct{} // wakes the worker (bus-attached)
+	irqMu     sync.Mutex    // serializes PreProcessInterrupt in the raising context (bus-attached)
 
-	mu       sync.Mutex // protects following fields and calls into the controller
-	pins     [64]*intrPin
-	enabled  uint64 // pins enabled, as the framework sees them
-	hwMasked uint64 // pins masked in hardware
-	retained uint64 // deliveries the framework latched while a pin was masked
-	storming uint64 // pins with a run of unclaimed level deliveries
+	mu          sync.Mutex // protects following fields and calls into the controller
+	dispatching bool       // a goroutine runs the dispatch loop (b.mu is released while it calls routines)
+	pins        [64]*intrPin
+	enabled     uint64 // pins enabled, as the framework sees them
+	hwMasked    uint64 // pins masked in hardware
+	retained    uint64 // deliveries the framework latched while a pin was masked
+	storming    uint64 // pins with a run of unclaimed level deliveries
 
 	// Connection bookkeeping, protected by f.mu.
 	ioHolder     [64]*IOConn // exclusive I/O holder
@@ -68,17 +69,29 @@ func (b *bank) raise() {
 			}
 			b.irqMu.Unlock()
 		}
-	}
-	b.pending.Store(true)
-	if b.passive {
+		b.pending.Store(true)
 		b.kick()
 		return
 	}
-	// If the lock is held (possibly by this very goroutine, inside a
-	// controller callback), its holder dispatches on unlock.
 	if b.mu.TryLock() {
+		if !b.dispatching {
+			// The common case: nobody holds the bank, this goroutine
+			// dispatches at once, with no pending flag to set and take.
+			b.dispatchHeld(true)
+			return
+		}
+		// The dispatcher is running routines (possibly this very call
+		// came from one): it takes the flag when it has the lock again.
+		b.pending.Store(true)
 		b.mu.Unlock()
-		b.tryDispatch()
+		return
+	}
+	// The lock is held (possibly by this very goroutine, inside a
+	// controller callback): its holder dispatches on unlock, or, if it
+	// unlocked before the flag was set, this goroutine does.
+	b.pending.Store(true)
+	if b.mu.TryLock() {
+		b.dispatchHeld(false)
 	}
 }
 
@@ -98,18 +111,46 @@ func (b *bank) kick() {
 // tryDispatch runs the dispatch loop unless another goroutine is running
 // it, in which case that goroutine sees the pending flag.
 func (b *bank) tryDispatch() {
-	for b.pending.Load() {
-		if !b.dispatching.CompareAndSwap(false, true) {
+	if b.pending.Load() {
+		b.mu.Lock()
+		b.dispatchHeld(false)
+	}
+}
+
+// dispatchHeld runs dispatch passes, one at once if raised and then while
+// one is pending, unless another goroutine is dispatching (it sees the
+// pending flag). b.mu is held on entry and released on return.
+func (b *bank) dispatchHeld(raised bool) {
+	for {
+		if b.dispatching || (!raised && !b.pending.Load()) {
+			b.mu.Unlock()
 			return
 		}
-		for b.pending.Swap(false) {
-			if b.f.closed.Load() {
-				continue
-			}
-			b.dispatchOnce()
+		b.dispatching = true
+		if raised && !b.f.closed.Load() {
+			b.dispatchLocked()
 		}
-		b.dispatching.Store(false)
+		raised = false
+		for b.pending.Load() && b.pending.Swap(false) {
+			if !b.f.closed.Load() {
+				b.dispatchLocked()
+			}
+		}
+		b.dispatching = false
+		b.mu.Unlock()
+		// A raise that found the lock held while this pass ended is
+		// dispatched here, unless a new holder of the lock will.
+		if !b.pending.Load() || !b.mu.TryLock() {
+			return
+		}
 	}
+}
+
+// busy reports whether a goroutine runs the dispatch loop.
+func (b *bank) busy() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dispatching
 }
 
 // worker runs dispatch for a bus-attached bank ("passive level").
@@ -125,17 +166,16 @@ func (b *bank) worker() {
 	}
 }
 
-// dispatchOnce is one pass of the framework's ISR over the bank.
-func (b *bank) dispatchOnce() {
+// dispatchLocked is one pass of the framework's ISR over the bank. b.mu
+// is held, and released only while service routines run.
+func (b *bank) dispatchLocked() {
 	f := b.f
 	c := &f.caps
 	ctx := f.ctx
-	b.mu.Lock()
 	if !c.hasInterrupts || (b.enabled == 0 && b.timersDue.Load() == 0 && b.retained == 0) {
 		if c.hasInterrupts {
 			b.queryLocked(0) // clears spurious status, cross-checks
 		}
-		b.mu.Unlock()
 		return
 	}
 	if c.preproc != nil && !b.passive {
@@ -153,7 +193,10 @@ func (b *bank) dispatchOnce() {
 			}
 		}
 	}
-	now := time.Now()
+	var now time.Time
+	if f.opts.StampDispatch {
+		now = time.Now()
+	}
 	for m := active; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
 		bit := uint64(1) << i
@@ -178,17 +221,23 @@ func (b *bank) dispatchOnce() {
 			b.clearLocked(bit)
 			ic := b.contextFor(p, ev, now)
 			b.deliverUnlocked(p, ic)
-		default: // level in hardware: true level, or emulated active-both
+		case p.emu == emuBoth:
+			// The sensed level flips before the routines run: the line
+			// no longer asserts, so nothing need mask it around them,
+			// and an edge back while they run latches for the next pass.
+			ic := b.contextFor(p, ev, now)
+			p.hw.Polarity = flip(p.hw.Polarity)
+			b.reconfigureLocked(p)
+			b.clearLocked(bit)
+			b.deliverUnlocked(p, ic)
+		default: // level-sensitive
 			b.maskLocked(p)
 			ic := b.contextFor(p, ev, now)
 			claimed := b.deliverUnlocked(p, ic)
 			if p.disabled {
 				continue
 			}
-			if p.emu == emuBoth {
-				p.hw.Polarity = flip(p.hw.Polarity)
-				b.reconfigureLocked(p)
-			} else if !claimed {
+			if !claimed {
 				p.unclaimed++
 				b.storming |= bit
 				if p.unclaimed > f.opts.StormThreshold {
@@ -210,7 +259,8 @@ func (b *bank) dispatchOnce() {
 			}
 		}
 	}
-	if due := b.timersDue.Swap(0); due != 0 {
+	if due := b.timersDue.Load(); due != 0 {
+		due = b.timersDue.Swap(0)
 		for m := due; m != 0; m &= m - 1 {
 			if p := b.pins[bits.TrailingZeros64(m)]; p != nil && !p.disabled && p.emu == emuDebounce {
 				b.debounceTimerLocked(p, now)
@@ -226,7 +276,6 @@ func (b *bank) dispatchOnce() {
 			}
 		}
 	}
-	b.mu.Unlock()
 }
 
 // queryLocked asks the controller for active pins, reports and clears any

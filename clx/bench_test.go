@@ -55,9 +55,15 @@ func BenchmarkEdgeDispatch(b *testing.B) {
 	for _, sc := range []struct {
 		name string
 		cfg  sim.Config
-	}{{"clx", sim.Config{}}, {"clx-emulated-both", sim.Config{EmulateBothEdges: true}}} {
+		opts clx.Options
+	}{
+		{"clx", sim.Config{}, clx.Options{}},
+		{"clx-emulated-both", sim.Config{EmulateBothEdges: true}, clx.Options{}},
+		// The cost of Options.StampDispatch: one wall-clock read a pass.
+		{"clx-stamped", sim.Config{}, clx.Options{StampDispatch: true}},
+	} {
 		b.Run(sc.name, func(b *testing.B) {
-			r := newSimRig(b, sc.name, sc.cfg, clx.Options{})
+			r := newSimRig(b, sc.name, sc.cfg, sc.opts)
 			n := 0
 			r.drive(1, clx.High)
 			r.connect(clx.InterruptConfig{Pin: 1, Polarity: clx.ActiveBoth, ISR: func(clx.InterruptContext) bool { n++; return true }})

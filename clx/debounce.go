@@ -19,9 +19,10 @@ func (b *bank) debounceChangeLocked(p *intrPin) {
 			p.firedGen.Store(gen)
 			b.timersDue.Or(uint64(1) << idx)
 			b.pending.Store(true)
-			if b.mu.TryLock() {
-				b.mu.Unlock()
+			if b.passive {
 				b.kick()
+			} else if b.mu.TryLock() {
+				b.dispatchHeld(false)
 			}
 		})
 		return

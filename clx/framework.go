@@ -31,6 +31,13 @@ type Options struct {
 	// AfterFunc schedules f after d; the framework uses it for emulated
 	// debounce. Nil means time.AfterFunc. Tests pass a manual clock.
 	AfterFunc func(d time.Duration, f func()) Timer
+	// StampDispatch makes every delivery carry DispatchTime, the clock
+	// read when its dispatch pass began. Off by default: the read costs
+	// each pass a wall-clock read (a third of clx's dispatch cost on a
+	// virtual machine; BenchmarkEdgeDispatch/clx-stamped shows it). An
+	// ISR that wants the time can read the clock itself; the controller's
+	// own timestamp (ControllerTime) is delivered either way.
+	StampDispatch bool
 }
 
 // maxKeptErrors bounds the dispatch errors a Framework keeps.
@@ -287,7 +294,7 @@ func (f *Framework) waitDispatch(ctx context.Context) error {
 	for {
 		busy := false
 		for _, b := range f.banks {
-			if b.dispatching.Load() {
+			if b.busy() {
 				busy = true
 			}
 		}
@@ -446,7 +453,7 @@ func (f *Framework) WaitIdle(ctx context.Context) error {
 	for {
 		idle := f.dpc.idle()
 		for _, b := range f.banks {
-			if b.pending.Load() || b.dispatching.Load() || b.timersDue.Load() != 0 {
+			if b.pending.Load() || b.busy() || b.timersDue.Load() != 0 {
 				idle = false
 			}
 		}

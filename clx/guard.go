@@ -41,145 +41,145 @@ func guardInfo(ctrl Controller) (info Info, err error) {
 
 type guardIOConnect struct{ IOConnector }
 
-func (g guardIOConnect) ConnectIOPins(ctx context.Context, r *IORequest) (err error) {
+func (g *guardIOConnect) ConnectIOPins(ctx context.Context, r *IORequest) (err error) {
 	defer recoverTo(&err, "ConnectIOPins")
 	return g.IOConnector.ConnectIOPins(ctx, r)
 }
 
 type guardIODisconnect struct{ IODisconnector }
 
-func (g guardIODisconnect) DisconnectIOPins(ctx context.Context, r *IORequest) (err error) {
+func (g *guardIODisconnect) DisconnectIOPins(ctx context.Context, r *IORequest) (err error) {
 	defer recoverTo(&err, "DisconnectIOPins")
 	return g.IODisconnector.DisconnectIOPins(ctx, r)
 }
 
 type guardReadPins struct{ PinReader }
 
-func (g guardReadPins) ReadPins(ctx context.Context, bank int, pins []int) (v uint64, err error) {
+func (g *guardReadPins) ReadPins(ctx context.Context, bank int, pins []int) (v uint64, err error) {
 	defer recoverTo(&err, "ReadPins")
 	return g.PinReader.ReadPins(ctx, bank, pins)
 }
 
 type guardWritePins struct{ PinWriter }
 
-func (g guardWritePins) WritePins(ctx context.Context, bank int, pins []int, values uint64) (err error) {
+func (g *guardWritePins) WritePins(ctx context.Context, bank int, pins []int, values uint64) (err error) {
 	defer recoverTo(&err, "WritePins")
 	return g.PinWriter.WritePins(ctx, bank, pins, values)
 }
 
 type guardReadMask struct{ MaskReader }
 
-func (g guardReadMask) ReadPinsMask(ctx context.Context, bank int) (v uint64, err error) {
+func (g *guardReadMask) ReadPinsMask(ctx context.Context, bank int) (v uint64, err error) {
 	defer recoverTo(&err, "ReadPinsMask")
 	return g.MaskReader.ReadPinsMask(ctx, bank)
 }
 
 type guardWriteMask struct{ MaskWriter }
 
-func (g guardWriteMask) WritePinsMask(ctx context.Context, bank int, set, clear uint64) (err error) {
+func (g *guardWriteMask) WritePinsMask(ctx context.Context, bank int, set, clear uint64) (err error) {
 	defer recoverTo(&err, "WritePinsMask")
 	return g.MaskWriter.WritePinsMask(ctx, bank, set, clear)
 }
 
 type guardEnable struct{ InterruptEnabler }
 
-func (g guardEnable) EnableInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+func (g *guardEnable) EnableInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
 	defer recoverTo(&err, "EnableInterrupt")
 	return g.InterruptEnabler.EnableInterrupt(ctx, r)
 }
 
 type guardDisable struct{ InterruptDisabler }
 
-func (g guardDisable) DisableInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+func (g *guardDisable) DisableInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
 	defer recoverTo(&err, "DisableInterrupt")
 	return g.InterruptDisabler.DisableInterrupt(ctx, r)
 }
 
 type guardMask struct{ InterruptMasker }
 
-func (g guardMask) MaskInterrupts(ctx context.Context, bank int, mask uint64) (failed uint64, err error) {
+func (g *guardMask) MaskInterrupts(ctx context.Context, bank int, mask uint64) (failed uint64, err error) {
 	defer recoverTo(&err, "MaskInterrupts")
 	return g.InterruptMasker.MaskInterrupts(ctx, bank, mask)
 }
 
 type guardUnmask struct{ InterruptUnmasker }
 
-func (g guardUnmask) UnmaskInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+func (g *guardUnmask) UnmaskInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
 	defer recoverTo(&err, "UnmaskInterrupt")
 	return g.InterruptUnmasker.UnmaskInterrupt(ctx, r)
 }
 
 type guardQuery struct{ ActiveQuerier }
 
-func (g guardQuery) QueryActiveInterrupts(ctx context.Context, bank int, enabled uint64) (a uint64, err error) {
+func (g *guardQuery) QueryActiveInterrupts(ctx context.Context, bank int, enabled uint64) (a uint64, err error) {
 	defer recoverTo(&err, "QueryActiveInterrupts")
 	return g.ActiveQuerier.QueryActiveInterrupts(ctx, bank, enabled)
 }
 
 type guardClear struct{ ActiveClearer }
 
-func (g guardClear) ClearActiveInterrupts(ctx context.Context, bank int, mask uint64) (failed uint64, err error) {
+func (g *guardClear) ClearActiveInterrupts(ctx context.Context, bank int, mask uint64) (failed uint64, err error) {
 	defer recoverTo(&err, "ClearActiveInterrupts")
 	return g.ActiveClearer.ClearActiveInterrupts(ctx, bank, mask)
 }
 
 type guardQueryEnabled struct{ EnabledQuerier }
 
-func (g guardQueryEnabled) QueryEnabledInterrupts(ctx context.Context, bank int) (v uint64, err error) {
+func (g *guardQueryEnabled) QueryEnabledInterrupts(ctx context.Context, bank int) (v uint64, err error) {
 	defer recoverTo(&err, "QueryEnabledInterrupts")
 	return g.EnabledQuerier.QueryEnabledInterrupts(ctx, bank)
 }
 
 type guardReconfig struct{ InterruptReconfigurer }
 
-func (g guardReconfig) ReconfigureInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
+func (g *guardReconfig) ReconfigureInterrupt(ctx context.Context, r *InterruptRequest) (err error) {
 	defer recoverTo(&err, "ReconfigureInterrupt")
 	return g.InterruptReconfigurer.ReconfigureInterrupt(ctx, r)
 }
 
 type guardPreProcess struct{ PreProcessor }
 
-func (g guardPreProcess) PreProcessInterrupt(ctx context.Context, bank int) (err error) {
+func (g *guardPreProcess) PreProcessInterrupt(ctx context.Context, bank int) (err error) {
 	defer recoverTo(&err, "PreProcessInterrupt")
 	return g.PreProcessor.PreProcessInterrupt(ctx, bank)
 }
 
 type guardDescribe struct{ EventDescriber }
 
-func (g guardDescribe) InterruptEvent(ctx context.Context, bank, pin int) (ev Event, err error) {
+func (g *guardDescribe) InterruptEvent(ctx context.Context, bank, pin int) (ev Event, err error) {
 	defer recoverTo(&err, "InterruptEvent")
 	return g.EventDescriber.InterruptEvent(ctx, bank, pin)
 }
 
 type guardSave struct{ BankContextSaver }
 
-func (g guardSave) SaveBankContext(ctx context.Context, bank int) (err error) {
+func (g *guardSave) SaveBankContext(ctx context.Context, bank int) (err error) {
 	defer recoverTo(&err, "SaveBankContext")
 	return g.BankContextSaver.SaveBankContext(ctx, bank)
 }
 
 type guardRestore struct{ BankContextRestorer }
 
-func (g guardRestore) RestoreBankContext(ctx context.Context, bank int) (err error) {
+func (g *guardRestore) RestoreBankContext(ctx context.Context, bank int) (err error) {
 	defer recoverTo(&err, "RestoreBankContext")
 	return g.BankContextRestorer.RestoreBankContext(ctx, bank)
 }
 
 type guardSuspend struct{ Suspender }
 
-func (g guardSuspend) Suspend(ctx context.Context) (err error) {
+func (g *guardSuspend) Suspend(ctx context.Context) (err error) {
 	defer recoverTo(&err, "Suspend")
 	return g.Suspender.Suspend(ctx)
 }
 
-func (g guardSuspend) Resume(ctx context.Context) (err error) {
+func (g *guardSuspend) Resume(ctx context.Context) (err error) {
 	defer recoverTo(&err, "Resume")
 	return g.Suspender.Resume(ctx)
 }
 
 type guardSpecific struct{ SpecificFunctioner }
 
-func (g guardSpecific) ControllerSpecificFunction(ctx context.Context, in []byte) (out []byte, err error) {
+func (g *guardSpecific) ControllerSpecificFunction(ctx context.Context, in []byte) (out []byte, err error) {
 	defer recoverTo(&err, "ControllerSpecificFunction")
 	return g.SpecificFunctioner.ControllerSpecificFunction(ctx, in)
 }
@@ -187,63 +187,63 @@ func (g guardSpecific) ControllerSpecificFunction(ctx context.Context, in []byte
 // guard wraps every discovered capability.
 func (c *capabilities) guard() {
 	if c.ioConnect != nil {
-		c.ioConnect = guardIOConnect{c.ioConnect}
+		c.ioConnect = &guardIOConnect{c.ioConnect}
 	}
 	if c.ioDisconnect != nil {
-		c.ioDisconnect = guardIODisconnect{c.ioDisconnect}
+		c.ioDisconnect = &guardIODisconnect{c.ioDisconnect}
 	}
 	if c.readPins != nil {
-		c.readPins = guardReadPins{c.readPins}
+		c.readPins = &guardReadPins{c.readPins}
 	}
 	if c.writePins != nil {
-		c.writePins = guardWritePins{c.writePins}
+		c.writePins = &guardWritePins{c.writePins}
 	}
 	if c.readMask != nil {
-		c.readMask = guardReadMask{c.readMask}
+		c.readMask = &guardReadMask{c.readMask}
 	}
 	if c.writeMask != nil {
-		c.writeMask = guardWriteMask{c.writeMask}
+		c.writeMask = &guardWriteMask{c.writeMask}
 	}
 	if c.enable != nil {
-		c.enable = guardEnable{c.enable}
+		c.enable = &guardEnable{c.enable}
 	}
 	if c.disable != nil {
-		c.disable = guardDisable{c.disable}
+		c.disable = &guardDisable{c.disable}
 	}
 	if c.mask != nil {
-		c.mask = guardMask{c.mask}
+		c.mask = &guardMask{c.mask}
 	}
 	if c.unmask != nil {
-		c.unmask = guardUnmask{c.unmask}
+		c.unmask = &guardUnmask{c.unmask}
 	}
 	if c.query != nil {
-		c.query = guardQuery{c.query}
+		c.query = &guardQuery{c.query}
 	}
 	if c.clear != nil {
-		c.clear = guardClear{c.clear}
+		c.clear = &guardClear{c.clear}
 	}
 	if c.queryEn != nil {
-		c.queryEn = guardQueryEnabled{c.queryEn}
+		c.queryEn = &guardQueryEnabled{c.queryEn}
 	}
 	if c.reconfig != nil {
-		c.reconfig = guardReconfig{c.reconfig}
+		c.reconfig = &guardReconfig{c.reconfig}
 	}
 	if c.preproc != nil {
-		c.preproc = guardPreProcess{c.preproc}
+		c.preproc = &guardPreProcess{c.preproc}
 	}
 	if c.describer != nil {
-		c.describer = guardDescribe{c.describer}
+		c.describer = &guardDescribe{c.describer}
 	}
 	if c.save != nil {
-		c.save = guardSave{c.save}
+		c.save = &guardSave{c.save}
 	}
 	if c.restore != nil {
-		c.restore = guardRestore{c.restore}
+		c.restore = &guardRestore{c.restore}
 	}
 	if c.specific != nil {
-		c.specific = guardSpecific{c.specific}
+		c.specific = &guardSpecific{c.specific}
 	}
 	if c.suspender != nil {
-		c.suspender = guardSuspend{c.suspender}
+		c.suspender = &guardSuspend{c.suspender}
 	}
 }

@@ -20,7 +20,8 @@ type InterruptContext struct {
 	// example a kernel edge timestamp); valid when HasControllerTime.
 	ControllerTime    time.Duration
 	HasControllerTime bool
-	// DispatchTime is when the framework's dispatch pass began.
+	// DispatchTime is when the framework's dispatch pass began; set only
+	// under Options.StampDispatch (zero otherwise).
 	DispatchTime time.Time
 	// Conn is the connection being served (an ISR may mask it; it is set
 	// even when the ISR runs before ConnectInterrupt has returned).

@@ -47,10 +47,10 @@ func TestEdgeDeliveries(t *testing.T) {
 	}
 }
 
-// The interrupt context carries the pin, the controller's timestamp and
-// the dispatch time.
+// The interrupt context carries the pin, the controller's timestamp and,
+// under StampDispatch, the dispatch time.
 func TestInterruptContext(t *testing.T) {
-	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{StampDispatch: true})
 	rec := &recorder{claim: true}
 	r.connect(clx.InterruptConfig{Pin: 9, Polarity: clx.ActiveBoth, ISR: rec.isr})
 	before := r.sim.Now()
@@ -69,6 +69,17 @@ func TestInterruptContext(t *testing.T) {
 	}
 	if ic.DispatchTime.Before(wall) || time.Since(ic.DispatchTime) > time.Minute {
 		t.Fatalf("dispatch time %v, drive at %v", ic.DispatchTime, wall)
+	}
+}
+
+// Without StampDispatch, no delivery carries a dispatch time.
+func TestDispatchTimeOnlyWhenAsked(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	rec := &recorder{claim: true}
+	r.connect(clx.InterruptConfig{Pin: 9, Polarity: clx.ActiveBoth, ISR: rec.isr})
+	r.drive(9, clx.High)
+	if rec.count() != 1 || !rec.got[0].DispatchTime.IsZero() {
+		t.Fatalf("%d deliveries, first stamped %v", rec.count(), rec.got[0].DispatchTime)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,9 +45,9 @@ type IOConn struct {
 	nbytes  int
 	groups  []ioGroup
 	closeMu sync.Mutex // serializes Close
-	mu      sync.Mutex // protects latch and closed
+	mu      sync.Mutex // protects latch
 	latch   []byte     // physical output levels last written
-	closed  bool
+	closed  atomic.Bool
 }
 
 // ioGroup is the part of a connection in one bank.
@@ -254,18 +255,16 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 	if len(buf) < c.nbytes {
 		return c.err(op, fmt.Errorf("%d bytes for %d pins, need %d: %w", len(buf), len(c.pins), c.nbytes, ErrBufferTooSmall))
 	}
-	c.mu.Lock()
-	if c.closed || c.f.closed.Load() {
-		c.mu.Unlock()
+	if c.closed.Load() || c.f.closed.Load() {
 		return c.err(op, ErrClosed)
 	}
 	if c.dir == Output {
+		c.mu.Lock()
 		copy(buf, c.latch)
 		c.mu.Unlock()
 		c.logical(buf)
 		return nil
 	}
-	c.mu.Unlock()
 	var out [8]byte
 	val := out[:]
 	if c.nbytes > len(out) {
@@ -324,10 +323,7 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 	if len(buf) < c.nbytes {
 		return c.err(op, fmt.Errorf("%d bytes for %d pins, need %d: %w", len(buf), len(c.pins), c.nbytes, ErrBufferTooSmall))
 	}
-	c.mu.Lock()
-	closed := c.closed || c.f.closed.Load()
-	c.mu.Unlock()
-	if closed {
+	if c.closed.Load() || c.f.closed.Load() {
 		return c.err(op, ErrClosed)
 	}
 	f := c.f
@@ -388,13 +384,9 @@ func (c *IOConn) err(op string, err error) error {
 func (c *IOConn) Close() error {
 	c.closeMu.Lock()
 	defer c.closeMu.Unlock()
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if c.closed.Swap(true) {
 		return nil
 	}
-	c.closed = true
-	c.mu.Unlock()
 	f := c.f
 	f.mu.Lock()
 	defer func() {

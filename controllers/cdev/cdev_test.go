@@ -388,11 +388,16 @@ func TestGuestMeasure(t *testing.T) {
 	b, x := summarize(bare), summarize(viaClx)
 	t.Logf("MEASURE latency kernel-timestamp→handler over %d toggles: bare go-gpiocdev median %v p99 %v; clx on cdev median %v p99 %v; ratio median %.2f p99 %.2f",
 		n, b.median, b.p99, x.median, x.p99, float64(x.median)/float64(b.median), float64(x.p99)/float64(b.p99))
+	// The lines scripts/overhead reads (make bench-vm).
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	t.Logf("OVERHEAD latency-median bare=%.2f clx=%.2f unit=µs", us(b.median), us(x.median))
+	t.Logf("OVERHEAD latency-p99 bare=%.2f clx=%.2f unit=µs", us(b.p99), us(x.p99))
 
 	// Sustained rate: toggles paced at rising rates, half a second each;
 	// the highest rate with every edge delivered and none lost counts.
 	rates := []int{250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 0} // 0: as fast as sysfs allows
-	sustain := func(name string, seen func() int, lost func() uint64) {
+	// sustain returns the share of the unpaced toggles delivered, in %.
+	sustain := func(name string, seen func() int, lost func() uint64) (unpaced float64) {
 		best := 0
 		for _, r := range rates {
 			sim.Pulldown(0)
@@ -413,13 +418,17 @@ func TestGuestMeasure(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 			got, lostN := seen()-s0, lost()-l0
 			t.Logf("MEASURE rate %s: asked %d/s, toggled %.0f/s, %d of %d delivered, %d lost", name, r, achieved, got, toggles, lostN)
+			if r == 0 {
+				unpaced = 100 * float64(got) / float64(toggles)
+			}
 			if got == toggles && lostN == 0 && int(achieved) > best {
 				best = int(achieved)
 			}
 		}
 		t.Logf("MEASURE sustained %s: %d edges/s with none lost", name, best)
+		return unpaced
 	}
-	sustain("clx on cdev", func() int { return int(clxSeen.Load()) }, func() uint64 { return c.Stats().Lost })
+	clxUnpaced := sustain("clx on cdev", func() int { return int(clxSeen.Load()) }, func() uint64 { return c.Stats().Lost })
 	f.Close(context.Background())
 	var bareRate atomic.Int32
 	last = 0
@@ -436,5 +445,6 @@ func TestGuestMeasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l2.Close()
-	sustain("bare go-gpiocdev", func() int { return int(bareRate.Load()) }, func() uint64 { return uint64(bareLost.Load()) })
+	bareUnpaced := sustain("bare go-gpiocdev", func() int { return int(bareRate.Load()) }, func() uint64 { return uint64(bareLost.Load()) })
+	t.Logf("OVERHEAD unpaced-delivered bare=%.1f clx=%.1f unit=%%", bareUnpaced, clxUnpaced)
 }
