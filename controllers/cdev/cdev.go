@@ -27,7 +27,7 @@ type Controller struct {
 	mu        sync.Mutex // protects following fields
 	irq       clx.PrimaryInterrupt
 	io        map[int]*ioRequest    // by offset
-	intr      map[int]*interrupt    // by offset
+	intr      []*interrupt          // by offset; nil: not enabled
 	closing   map[int]chan struct{} // interrupt requests being released, by offset
 	suspended bool                  // Suspend released every interrupt's line; Resume requests them again
 
@@ -37,6 +37,9 @@ type Controller struct {
 	// lostEdges: the qualifying edges among the lost events
 	lostEdges atomic.Uint64
 	closes    sync.WaitGroup
+	// eventHook, when set, sees every kernel event first (set by the
+	// guest measurement only, to stamp what bare go-gpiocdev sees).
+	eventHook atomic.Pointer[func(gpiocdev.LineEvent)]
 }
 
 type ioRequest struct {
@@ -73,7 +76,7 @@ func Open(cfg Config) (*Controller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cdev: open chip %s: %w", name, err)
 	}
-	c := &Controller{cfg: cfg, chip: chip, lines: chip.Lines(), io: map[int]*ioRequest{}, intr: map[int]*interrupt{},
+	c := &Controller{cfg: cfg, chip: chip, lines: chip.Lines(), io: map[int]*ioRequest{}, intr: make([]*interrupt, chip.Lines()),
 		closing: map[int]chan struct{}{}}
 	c.perBank = min(64, c.lines)
 	return c, nil

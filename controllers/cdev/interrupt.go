@@ -16,6 +16,9 @@ import (
 // for both edges (the latch filters), with bias and the kernel's debounce.
 func (c *Controller) EnableInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
 	off := r.Bank*c.perBank + r.Pin
+	if r.Pin < 0 || r.Pin >= c.perBank || off < 0 || off >= c.lines {
+		return fmt.Errorf("cdev: enable line %d (bank %d pin %d): no such line: %w", off, r.Bank, r.Pin, clx.ErrInvalidArgument)
+	}
 	c.mu.Lock()
 	held := c.io[off] != nil
 	c.mu.Unlock()
@@ -83,10 +86,13 @@ func (c *Controller) requestLocked(in *interrupt) (int, error) {
 
 // handle receives the kernel's events, in go-gpiocdev's event goroutine.
 func (in *interrupt) handle(ev gpiocdev.LineEvent) {
+	c := in.c
+	if h := c.eventHook.Load(); h != nil {
+		(*h)(ev)
+	}
 	if in.dead.Load() {
 		return
 	}
-	c := in.c
 	c.events.Add(1)
 	c.mu.Lock()
 	merged, lostEdges := in.latch.merged, in.latch.lostEdges
@@ -129,7 +135,7 @@ func (c *Controller) DisableInterrupt(ctx context.Context, r *clx.InterruptReque
 	off := r.Bank*c.perBank + r.Pin
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if in := c.intr[off]; in != nil {
+	if in := c.intrAt(off); in != nil {
 		c.releaseLocked(off, in)
 	}
 	return nil
@@ -138,13 +144,15 @@ func (c *Controller) DisableInterrupt(ctx context.Context, r *clx.InterruptReque
 // releaseInterruptsLocked releases every interrupt's line. c.mu held.
 func (c *Controller) releaseInterruptsLocked() {
 	for off, in := range c.intr {
-		c.releaseLocked(off, in)
+		if in != nil {
+			c.releaseLocked(off, in)
+		}
 	}
 }
 
 func (c *Controller) releaseLocked(off int, in *interrupt) {
 	in.dead.Store(true)
-	delete(c.intr, off)
+	c.intr[off] = nil
 	if in.line != nil {
 		c.closeAsync(off, in.line)
 	}
@@ -167,12 +175,20 @@ func (c *Controller) closeAsync(off int, l *gpiocdev.Line) {
 	}()
 }
 
+// intrAt is the interrupt enabled on line off, or nil. c.mu held.
+func (c *Controller) intrAt(off int) *interrupt {
+	if off < 0 || off >= len(c.intr) {
+		return nil
+	}
+	return c.intr[off]
+}
+
 // lockEnabled takes c.mu and returns the interrupt of bank's pin, or
 // releases c.mu and returns an error naming the operation.
 func (c *Controller) lockEnabled(op string, bank, pin int) (*interrupt, error) {
 	off := bank*c.perBank + pin
 	c.mu.Lock()
-	in := c.intr[off]
+	in := c.intrAt(off)
 	if in == nil {
 		c.mu.Unlock()
 		return nil, fmt.Errorf("cdev: %s line %d: not enabled: %w", op, off, clx.ErrInvalidArgument)
@@ -198,7 +214,7 @@ func (c *Controller) MaskInterrupts(ctx context.Context, bank int, mask uint64) 
 	var failed uint64
 	for m := mask; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
-		if in := c.intr[bank*c.perBank+i]; in != nil {
+		if in := c.intrAt(bank*c.perBank + i); in != nil {
 			in.latch.masked = true
 		} else {
 			failed |= 1 << i
@@ -224,9 +240,10 @@ func (c *Controller) QueryActiveInterrupts(ctx context.Context, bank int, enable
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var a uint64
-	for off, in := range c.intr {
-		if off/c.perBank == bank && in.latch.active() {
-			a |= 1 << (off % c.perBank)
+	lo := bank * c.perBank
+	for i, in := range c.intr[lo:min(lo+c.perBank, len(c.intr))] {
+		if in != nil && in.latch.active() {
+			a |= 1 << i
 		}
 	}
 	return a, nil
@@ -238,7 +255,7 @@ func (c *Controller) ClearActiveInterrupts(ctx context.Context, bank int, mask u
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for m := mask; m != 0; m &= m - 1 {
-		if in := c.intr[bank*c.perBank+bits.TrailingZeros64(m)]; in != nil {
+		if in := c.intrAt(bank*c.perBank + bits.TrailingZeros64(m)); in != nil {
 			in.refreshLocked()
 			in.latch.clear()
 		}
@@ -279,6 +296,9 @@ func (c *Controller) Suspend(ctx context.Context) error {
 		return errors.New("cdev: suspend: already suspended")
 	}
 	for _, in := range c.intr {
+		if in == nil {
+			continue
+		}
 		in.dead.Store(true)
 		if in.line != nil {
 			c.closeAsync(in.offset, in.line)
@@ -300,8 +320,10 @@ func (c *Controller) Resume(ctx context.Context) error {
 		return errors.New("cdev: resume: not suspended")
 	}
 	var offs []int
-	for off := range c.intr {
-		offs = append(offs, off)
+	for off, in := range c.intr {
+		if in != nil {
+			offs = append(offs, off)
+		}
 	}
 	c.mu.Unlock()
 	for _, off := range offs {
@@ -318,7 +340,7 @@ func (c *Controller) Resume(ctx context.Context) error {
 		level, err := c.requestLocked(in)
 		if err != nil {
 			errs = append(errs, err)
-			delete(c.intr, off)
+			c.intr[off] = nil
 			continue
 		}
 		c.intr[off] = in

@@ -120,7 +120,7 @@ func (c *Controller) ReadPins(ctx context.Context, bank int, pins []int) (uint64
 	for i, o := range offs {
 		req := c.io[o]
 		if req == nil {
-			if in := c.intr[o]; in != nil {
+			if in := c.intrAt(o); in != nil {
 				v |= uint64(in.latch.level) << i
 				continue
 			}
