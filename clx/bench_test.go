@@ -54,6 +54,9 @@ func BenchmarkEdgeDispatch(b *testing.B) {
 		{"clx-emulated-both", sim.Config{EmulateBothEdges: true}, clx.Options{}},
 		// The cost of Options.StampDispatch: one wall-clock read a pass.
 		{"clx-stamped", sim.Config{}, clx.Options{StampDispatch: true}},
+		// The cost of containing controller panics (never off outside
+		// this benchmark).
+		{"clx-unguarded", sim.Config{}, clx.Unguarded(clx.Options{})},
 	} {
 		b.Run(sc.name, func(b *testing.B) {
 			r := newSimRig(b, sc.name, sc.cfg, sc.opts)

@@ -160,4 +160,17 @@
 // InterruptConn.Close may be called from anywhere, including its own ISR:
 // no routine of the connection starts after it returns. Every Close is
 // idempotent.
+//
+// # What the framework costs
+//
+// A delivery through clx costs, beyond a bare handler on the same
+// controller (query, clear, call): the event's description (level and
+// controller timestamp), the bank lock taken around the controller calls
+// and released around the routines, the recovery that contains a
+// panicking controller (each call) or ISR, and the dispatch bookkeeping.
+// A raise that finds the bank free dispatches at once; emulated
+// active-both flips the sensed level before the routines run instead of
+// masking around them. Options.StampDispatch adds a wall-clock read per
+// pass. make bench prints each cost as a ratio to the bare controller,
+// measured in the same run.
 package clx

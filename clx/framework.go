@@ -38,6 +38,10 @@ type Options struct {
 	// ISR that wants the time can read the clock itself; the controller's
 	// own timestamp (ControllerTime) is delivered either way.
 	StampDispatch bool
+
+	// unguarded: controller calls without the panic guards, so that a
+	// benchmark can show what they cost (export_test.go); never in use.
+	unguarded bool
 }
 
 // maxKeptErrors bounds the dispatch errors a Framework keeps.
@@ -129,7 +133,9 @@ func New(ctx context.Context, ctrl Controller, opts Options) (*Framework, error)
 		_ = guardLifecycle("Release", func() error { return ctrl.Release(ctx) })
 		return nil, err
 	}
-	caps.guard()
+	if !opts.unguarded {
+		caps.guard()
+	}
 	lctx, cancel := context.WithCancel(context.Background())
 	f := &Framework{ctrl: ctrl, info: info, caps: caps, opts: opts, ctx: lctx, cancel: cancel,
 		conns: map[interface{ Close() error }]struct{}{}}

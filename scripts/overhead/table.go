@@ -30,6 +30,7 @@ func rows() []row {
 		{measure: "edge dispatch, sim controller", bare: "BenchmarkEdgeDispatch/bare", clx: "BenchmarkEdgeDispatch/clx", goal: 1.5, noAllocs: true},
 		{measure: "  (same, against a bare handler also given level and timestamp)", bare: "BenchmarkEdgeDispatch/bare-described", clx: "BenchmarkEdgeDispatch/clx"},
 		{measure: "  (same, with Options.StampDispatch, against clx without)", bare: "BenchmarkEdgeDispatch/clx", clx: "BenchmarkEdgeDispatch/clx-stamped"},
+		{measure: "  (same, with the controller's panic guards, against clx without)", bare: "BenchmarkEdgeDispatch/clx-unguarded", clx: "BenchmarkEdgeDispatch/clx"},
 		{measure: "emulated active-both dispatch", bare: "BenchmarkEdgeDispatch/bare", clx: "BenchmarkEdgeDispatch/clx-emulated-both", goal: 2},
 		{measure: "I/O read, 4 pins", bare: "BenchmarkIO/read/direct", clx: "BenchmarkIO/read/clx", goal: 1.5},
 		{measure: "I/O write, 4 pins", bare: "BenchmarkIO/write/direct", clx: "BenchmarkIO/write/clx", goal: 1.25},
