@@ -69,8 +69,7 @@ func (b *bank) raise() {
 			}
 			b.irqMu.Unlock()
 		}
-		b.pending.Store(true)
-		b.kick()
+		b.post()
 		return
 	}
 	if b.mu.TryLock() {
@@ -86,11 +85,19 @@ func (b *bank) raise() {
 		b.mu.Unlock()
 		return
 	}
-	// The lock is held (possibly by this very goroutine, inside a
-	// controller callback): its holder dispatches on unlock, or, if it
-	// unlocked before the flag was set, this goroutine does.
+	b.post()
+}
+
+// post marks a dispatch pending and sees that one runs: in the worker
+// (bus-attached), or here unless the lock is held (possibly by this very
+// goroutine, inside a controller callback) — its holder then dispatches
+// on unlock, or, if it unlocked before the flag was set, this goroutine
+// does.
+func (b *bank) post() {
 	b.pending.Store(true)
-	if b.mu.TryLock() {
+	if b.passive {
+		b.kick()
+	} else if b.mu.TryLock() {
 		b.dispatchHeld(false)
 	}
 }
@@ -127,11 +134,8 @@ func (b *bank) dispatchHeld(raised bool) {
 			return
 		}
 		b.dispatching = true
-		if raised && !b.f.closed.Load() {
-			b.dispatchLocked()
-		}
-		raised = false
-		for b.pending.Load() && b.pending.Swap(false) {
+		for raised || (b.pending.Load() && b.pending.Swap(false)) {
+			raised = false
 			if !b.f.closed.Load() {
 				b.dispatchLocked()
 			}

@@ -18,12 +18,7 @@ func (b *bank) debounceChangeLocked(p *intrPin) {
 		p.timer = b.f.opts.AfterFunc(p.debounce, func() {
 			p.firedGen.Store(gen)
 			b.timersDue.Or(uint64(1) << idx)
-			b.pending.Store(true)
-			if b.passive {
-				b.kick()
-			} else if b.mu.TryLock() {
-				b.dispatchHeld(false)
-			}
+			b.post()
 		})
 		return
 	}
