@@ -2,7 +2,9 @@ package clx
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -265,13 +267,13 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 		c.logical(buf)
 		return nil
 	}
+	f := c.f
+	masks := f.info.Flags&IOAsMasks != 0
 	var out [8]byte
 	val := out[:]
 	if c.nbytes > len(out) {
 		val = make([]byte, c.nbytes)
 	}
-	f := c.f
-	masks := f.info.Flags&IOAsMasks != 0
 	for gi := range c.groups {
 		g := &c.groups[gi]
 		var v uint64
@@ -289,6 +291,14 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 		c.unlockIO(g.b)
 		if err != nil {
 			return driverErr(op, g.b.id*f.info.PinsPerBank+g.pins[0], g.b.id, err)
+		}
+		if len(c.groups) == 1 {
+			// One bank: bit k of v is bit k of the buffer.
+			v = (v ^ c.invertWord()) & c.pinMask()
+			for i := range buf[:c.nbytes] {
+				buf[i] = byte(v >> (8 * i))
+			}
+			return nil
 		}
 		for k, pos := range g.pos {
 			if v>>uint(k)&1 != 0 {
@@ -330,11 +340,11 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 	masks := f.info.Flags&IOAsMasks != 0
 	for gi := range c.groups {
 		g := &c.groups[gi]
-		var v, set uint64
-		for k, pos := range g.pos {
-			if bit(buf, pos) != (c.invert != 0) {
-				v |= 1 << uint(k)
-				set |= 1 << uint(g.pins[k])
+		v := c.groupBits(g, buf)
+		var set uint64
+		if masks {
+			for m := v; m != 0; m &= m - 1 {
+				set |= 1 << uint(g.pins[bits.TrailingZeros64(m)])
 			}
 		}
 		// The latch changes with the hardware, under the bank lock and the
@@ -361,6 +371,30 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 	}
 	return nil
 }
+
+// groupBits gathers the physical levels buf asks of group g's pins: bit k
+// is g.pins[k].
+func (c *IOConn) groupBits(g *ioGroup, buf []byte) uint64 {
+	if len(c.groups) == 1 {
+		// One bank: bit k of the buffer is bit k of the group.
+		var word [8]byte
+		copy(word[:], buf[:c.nbytes])
+		return (binary.LittleEndian.Uint64(word[:]) ^ c.invertWord()) & c.pinMask()
+	}
+	var v uint64
+	for k, pos := range g.pos {
+		if bit(buf, pos) != (c.invert != 0) {
+			v |= 1 << uint(k)
+		}
+	}
+	return v
+}
+
+// invertWord is the connection's inversion for a whole word of levels.
+func (c *IOConn) invertWord() uint64 { return uint64(c.invert) * 0x0101010101010101 }
+
+// pinMask has a bit set for each of a one-bank connection's pins.
+func (c *IOConn) pinMask() uint64 { return 1<<uint(len(c.pins)) - 1 }
 
 func (c *IOConn) lockIO(b *bank) {
 	if c.f.info.Flags&IndependentIO == 0 {
