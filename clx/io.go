@@ -47,8 +47,14 @@ type IOConn struct {
 	nbytes  int
 	groups  []ioGroup
 	closeMu sync.Mutex // serializes Close
-	mu      sync.Mutex // protects latch
-	latch   []byte     // physical output levels last written
+	// latch holds the physical output levels last written, bit i of word
+	// i/64 for the i-th pin; read without a lock. Its writers are
+	// serialised by the bank lock when the connection lies in one bank
+	// that shares its registers with interrupts, by mu otherwise
+	// (writeMu).
+	latch   []atomic.Uint64
+	mu      sync.Mutex
+	writeMu bool
 	closed  atomic.Bool
 }
 
@@ -128,9 +134,13 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 		c.groups[g].mask |= 1 << i
 	}
 	if cfg.Direction == Output {
-		c.latch = make([]byte, c.nbytes)
-		copy(c.latch, cfg.Initial)
-		c.logical(c.latch)
+		c.latch = make([]atomic.Uint64, (len(c.pins)+63)/64)
+		for pos := range c.pins {
+			if (pos/8 < len(cfg.Initial) && cfg.Initial[pos/8]>>(pos%8)&1 != 0) != (c.invert != 0) {
+				c.latch[pos/64].Or(1 << (pos % 64))
+			}
+		}
+		c.writeMu = len(c.groups) > 1 || f.info.Flags&IndependentIO != 0
 	}
 
 	f.mu.Lock()
@@ -172,7 +182,7 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 			if b.ioConfigured[i] || b.intrHolders[i] > 0 {
 				continue
 			}
-			if cfg.Direction == Output && bit(c.latch, g.pos[k]) {
+			if cfg.Direction == Output && c.latched(g.pos[k]) {
 				r.Initial |= 1 << len(r.Pins)
 			}
 			r.Pins = append(r.Pins, i)
@@ -261,9 +271,9 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 		return c.err(op, ErrClosed)
 	}
 	if c.dir == Output {
-		c.mu.Lock()
-		copy(buf, c.latch)
-		c.mu.Unlock()
+		for i := range buf[:c.nbytes] {
+			buf[i] = byte(c.latch[i/8].Load() >> (8 * (i % 8)))
+		}
 		c.logical(buf)
 		return nil
 	}
@@ -347,23 +357,25 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 				set |= 1 << uint(g.pins[bits.TrailingZeros64(m)])
 			}
 		}
-		// The latch changes with the hardware, under the bank lock and the
-		// connection lock; dispatch runs only after both are released.
+		// The latch changes with the hardware, under the lock that
+		// serialises this connection's writers; dispatch runs only after
+		// the bank lock is released.
 		var err error
 		c.lockIO(g.b)
-		c.mu.Lock()
+		if c.writeMu {
+			c.mu.Lock()
+		}
 		if masks {
 			err = f.caps.writeMask.WritePinsMask(ctx, g.b.id, set, g.mask&^set)
 		} else {
 			err = f.caps.writePins.WritePins(ctx, g.b.id, g.pins, v)
 		}
 		if err == nil {
-			for _, pos := range g.pos {
-				m := byte(1) << (pos % 8)
-				c.latch[pos/8] = c.latch[pos/8]&^m | (buf[pos/8]^c.invert)&m
-			}
+			c.storeLatch(g, v)
 		}
-		c.mu.Unlock()
+		if c.writeMu {
+			c.mu.Unlock()
+		}
 		c.unlockIO(g.b)
 		if err != nil {
 			return driverErr(op, g.b.id*f.info.PinsPerBank+g.pins[0], g.b.id, err)
@@ -388,6 +400,24 @@ func (c *IOConn) groupBits(g *ioGroup, buf []byte) uint64 {
 		}
 	}
 	return v
+}
+
+// latched reports the latch's level for the connection's pos-th pin.
+func (c *IOConn) latched(pos int) bool { return c.latch[pos/64].Load()>>(pos%64)&1 != 0 }
+
+// storeLatch records v, the levels just written to group g's pins (bit k
+// for g.pins[k]), in the latch; its caller serialises the connection's
+// writers.
+func (c *IOConn) storeLatch(g *ioGroup, v uint64) {
+	if len(c.groups) == 1 {
+		c.latch[0].Store(v)
+		return
+	}
+	for k, pos := range g.pos {
+		w := &c.latch[pos/64]
+		m := uint64(1) << (pos % 64)
+		w.Store(w.Load()&^m | (v>>uint(k)&1)<<(pos%64))
+	}
 }
 
 // invertWord is the connection's inversion for a whole word of levels.

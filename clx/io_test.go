@@ -3,6 +3,7 @@ package clx_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gpiohil/gpiohil/clx"
@@ -215,5 +216,49 @@ func TestIOCloseDefaultsAndPreserve(t *testing.T) {
 	req := fc.lastIORequest()
 	if req.Drive != clx.DriveOpenDrain || req.Pull != clx.PullDown || req.Debounce != 3000 {
 		t.Fatalf("controller saw %+v", req)
+	}
+}
+
+// Concurrent writers of one output connection leave its read-back equal
+// to what the hardware drives, whether the connection lies in one bank
+// (writers serialised by the bank lock) or spans banks (by the
+// connection's own lock).
+func TestIOLatchFollowsConcurrentWrites(t *testing.T) {
+	for _, pins := range [][]int{{1, 2, 3, 5, 8, 13, 21, 30}, {69, 0, 33, 31, 64, 40, 2, 66, 9}} {
+		fc := newFake(fakeSpec{pins: 70, perBank: 32})
+		f := fc.framework(t)
+		out, err := f.ConnectIO(bg(), clx.IOConfig{Pins: pins, Direction: clx.Output})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				buf := make([]byte, 2)
+				for i := 0; i < 200; i++ {
+					buf[0], buf[1] = byte(w*37+i), byte(i&1)
+					if err := out.Write(bg(), buf); err != nil {
+						t.Error(err)
+						return
+					}
+					if err := out.Read(bg(), make([]byte, 2)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		got := make([]byte, 2)
+		if err := out.Read(bg(), got); err != nil {
+			t.Fatal(err)
+		}
+		for k, p := range pins {
+			if want := got[k/8]>>(k%8)&1 != 0; fc.level(p) != want {
+				t.Errorf("pins %v: pin %d drives %v, read-back says %v", pins, p, fc.level(p), want)
+			}
+		}
 	}
 }
