@@ -45,14 +45,23 @@ func (c *Controller) locate(pin int) (b, i int, err error) {
 // busAccess takes the bus delay: it sleeps to within 200µs of its end
 // and spins the rest, because a sleep overshoots by up to a timer tick —
 // on some machines a millisecond, fifty times a 20µs access.
-func (c *Controller) busAccess() {
-	d := c.cfg.BusDelay
+func (c *Controller) busAccess() { Hold(c.cfg.BusDelay) }
+
+// sleepOvershoot is how late time.Sleep may wake on a loaded Linux host
+// (about a millisecond, measured): Hold sleeps only that far short of
+// its end and spins the rest.
+const sleepOvershoot = 1500 * time.Microsecond
+
+// Hold keeps the calling goroutine busy for d, exactly to a few
+// microseconds, as a bus transaction keeps its caller: time.Sleep alone
+// wakes up to a millisecond late.
+func Hold(d time.Duration) {
 	if d <= 0 {
 		return
 	}
 	end := time.Now().Add(d)
-	if d > 200*time.Microsecond {
-		time.Sleep(d - 200*time.Microsecond)
+	if d > 2*sleepOvershoot {
+		time.Sleep(d - sleepOvershoot)
 	}
 	for time.Now().Before(end) {
 	}
