@@ -216,7 +216,6 @@ func (c *Controller) capture() (uint16, error) {
 	return gpio, nil
 }
 
-
 func boolBit(b bool) int {
 	if b {
 		return 1
