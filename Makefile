@@ -23,6 +23,7 @@ race:
 specs-variants:
 	GPIOHIL_FIXTURE=sim-emulated $(GO) test -race -count=1 ./specs
 	GPIOHIL_FIXTURE=sim-bus $(GO) test -race -count=1 ./specs
+	GPIOHIL_FIXTURE=sim-mcp23017 $(GO) test -race -count=1 ./specs
 
 ## test-vm: the QEMU tier — Debian's kernel with gpio-sim under TCG, gpiohil check
 ## inside; installs its Debian packages when run as root, caches downloads and builds

@@ -228,7 +228,7 @@ func BenchmarkRecord(b *testing.B) {
 // and recorded. allocs/op counts every goroutine of the process (MCU,
 // target and host alike); it is 0 when nothing allocates per probe.
 func BenchmarkProbeLoop(b *testing.B) {
-	for _, fx := range []string{"sim", "sim-emulated", "sim-bus"} {
+	for _, fx := range []string{"sim", "sim-emulated", "sim-bus", "sim-mcp23017"} {
 		b.Run("fixture="+fx, func(b *testing.B) {
 			r := openFixture(b, fx, 0)
 			out := b.TempDir()
@@ -304,5 +304,55 @@ func TestProbeLoopAllocatesNothingPerProbe(t *testing.T) {
 	t.Logf("%d allocations over %d probes: %.4f per probe", at[1].Mallocs-at[0].Mallocs, to-from, perProbe)
 	if perProbe > 0.01 {
 		t.Fatalf("%.3f allocations per probe, want none", perProbe)
+	}
+}
+
+// On the MCP23017 target the bus carries, per probe, exactly what the
+// driver needs: one status read (register address 0x0E, then INTFA,
+// INTFB, INTCAPA, INTCAPB, GPIOA, GPIOB) and one write of the ack's
+// output latch. Their bus time is known from the I2C framing alone
+// (start, 9 clocks per byte with the acknowledge, repeated start, stop):
+// the read is 1+9+9 +1+9+6*9 +1 = 84 clocks, the write 1+9+9+9+1 = 29,
+// so 113 clocks a probe — 1130 µs at 100 kHz, 282.5 µs at 400 kHz — and
+// the median latency cannot be shorter. Two runs of different lengths
+// differ by exactly that per extra probe (the responder's connect and
+// close cost the same in both).
+func TestMCP23017BusShare(t *testing.T) {
+	for _, hz := range []int{100_000, 400_000} {
+		t.Run(fmt.Sprint(hz), func(t *testing.T) {
+			src, err := fixtures.Source("sim-mcp23017")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fx, err := fixtures.Parse("test.yaml", []byte(strings.Replace(string(src), "bus_hz: 400000", fmt.Sprintf("bus_hz: %d", hz), 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := rig.Open(context.Background(), fx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			perProbe := time.Duration(113) * time.Second / time.Duration(hz)
+			var runs [2]*bench.PairResult
+			for k, n := range []int{20, 60} {
+				res, err := bench.Latency(context.Background(), r, bench.Options{N: n, Warmup: 5, Out: t.TempDir(), Pairs: []string{"pair0"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				runs[k] = &res.Pairs[0]
+				if runs[k].Bus == nil {
+					t.Fatal("no bus share recorded")
+				}
+				if p50 := time.Duration(runs[k].Latency.P50); p50 < perProbe {
+					t.Errorf("median latency %v is shorter than the bus time %v", p50, perProbe)
+				}
+			}
+			tx := runs[1].Bus.Transactions - runs[0].Bus.Transactions
+			busy := time.Duration(runs[1].Bus.BusyNS - runs[0].Bus.BusyNS)
+			if tx != 2*40 || busy != 40*perProbe {
+				t.Errorf("40 more probes: %d more transactions, %v more bus time; want 80 and %v", tx, busy, 40*perProbe)
+			}
+		})
 	}
 }

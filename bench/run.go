@@ -45,9 +45,23 @@ type PairResult struct {
 	Components map[string]Stats `json:"components,omitempty"`
 	Histogram  []Bucket         `json:"histogram"`
 	Curve      []CurvePoint     `json:"percentile_curve"`
+	// Bus is the share of a bus-attached target's I2C bus in the pair's
+	// probes; absent for other targets.
+	Bus *BusShare `json:"bus,omitempty"`
 
 	hist  *hdrhistogram.Histogram
 	parts map[string]*hdrhistogram.Histogram
+}
+
+// BusShare is what the bus-attached target's bus carried while a pair's
+// probes ran (warm-up included): transactions and the time they held the
+// bus in all, and per probe.
+type BusShare struct {
+	Probes               int64   `json:"probes"`
+	Transactions         uint64  `json:"transactions"`
+	BusyNS               int64   `json:"busy_ns"`
+	TransactionsPerProbe float64 `json:"transactions_per_probe"`
+	BusyPerProbeNS       int64   `json:"busy_per_probe_ns"`
 }
 
 // Component names of the split latency. AckWire is a part of ISRToAck:
@@ -145,8 +159,12 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		loop := Loop{Pair: p.Name, N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, Timeout: opts.Timeout, Clocks: clocks,
 			Probed: func() { prog.step(p.Name, &pr) }}
 		rec := &recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock, negatives: negatives}
+		tx0, busy0, bus := r.BusStats()
 		st, err := loop.Run(ctx, r, rec.record)
 		pr.Lost, pr.Unmatched = int64(st.Lost), int64(st.Unmatched)
+		if tx1, busy1, _ := r.BusStats(); bus {
+			pr.Bus = busShare(int64(opts.N+opts.Warmup), tx1-tx0, busy1-busy0)
+		}
 		if err != nil {
 			if !errors.Is(err, errStopped) {
 				csv.Flush()
@@ -184,6 +202,16 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		return res, ErrInterrupted
 	}
 	return res, nil
+}
+
+// busShare is the bus's part in n probes.
+func busShare(n int64, tx uint64, busy time.Duration) *BusShare {
+	b := &BusShare{Probes: n, Transactions: tx, BusyNS: int64(busy)}
+	if n > 0 {
+		b.TransactionsPerProbe = float64(tx) / float64(n)
+		b.BusyPerProbeNS = int64(busy) / n
+	}
+	return b
 }
 
 // clockInfo describes the tier's resolution and its clocks' alignment.

@@ -82,6 +82,20 @@ func (r *Rig) MergedEdges() uint64 { return r.target.mergedEdges() }
 // where nothing can be lost).
 func (r *Rig) LostEdges() uint64 { return r.target.lostEdges() }
 
+// BusStats reports the transactions a bus-attached target's bus carried
+// so far and the time they held it; ok is false for a target without a
+// modelled bus.
+func (r *Rig) BusStats() (transactions uint64, busy time.Duration, ok bool) {
+	b, ok := r.target.(interface {
+		busStats() (uint64, time.Duration)
+	})
+	if !ok {
+		return 0, 0, false
+	}
+	transactions, busy = b.busStats()
+	return transactions, busy, true
+}
+
 // EdgeCountsInexact says why the target's merged and lost counts cannot
 // add up to the edges sent at fast spacings, or "" when they do.
 func (r *Rig) EdgeCountsInexact() string { return r.target.edgeCountsInexact() }

@@ -68,6 +68,7 @@ type targetOpener func(ctx context.Context, fx *fixtures.Fixture, onError func(e
 
 // targetKinds maps fixtures' target.controller to the tier's target.
 var targetKinds = map[string]targetOpener{
-	"sim":  openSimTarget,
-	"cdev": openCdevTarget,
+	"sim":      openSimTarget,
+	"cdev":     openCdevTarget,
+	"mcp23017": openMCP23017Target,
 }

@@ -2,6 +2,7 @@ package rig
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -218,6 +219,13 @@ func (r *Rig) forward(ctx context.Context, one bool) (reads, own [][]bool, err e
 		pull = clx.PullDown
 	}
 	in, err := r.connectAll(ctx, clx.IOConfig{Pull: pull})
+	if errors.Is(err, clx.ErrNotSupported) {
+		// A target without this pull (an MCP23017 has pull-ups only)
+		// reads its lines floating: an open wire then reads as whatever
+		// the input floats to, and only the other direction's pull
+		// tells it from a wire at that level.
+		in, err = r.connectAll(ctx, clx.IOConfig{Pull: clx.PullNone})
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -109,6 +109,10 @@ func printBench(cmd *cobra.Command, res *bench.Result, out string) {
 				fmt.Fprintf(w, "    %-20s p50 %v  p99 %v  max %v\n", c, d(s.P50), d(s.P99), d(s.Max))
 			}
 		}
+		if b := p.Bus; b != nil && l.P50 > 0 {
+			fmt.Fprintf(w, "    %-20s %.1f transactions, %v a probe: %.1f%% of the median\n", "i2c bus", b.TransactionsPerProbe,
+				d(b.BusyPerProbeNS), 100*float64(b.BusyPerProbeNS)/float64(l.P50))
+		}
 	}
 	c := res.Metadata.Clock
 	fmt.Fprintf(w, "Resolution %v (MCU tick %v, wires %v)", d(c.ResolutionNS), d(c.MCUTickNS), d(c.WireResolutionNS))

@@ -30,11 +30,11 @@ var (
 	ErrBadWiring   = errors.New("harness: bad wiring")
 )
 
-// Harness wires one MCU to one simulated controller.
+// Harness wires one MCU to one simulated target.
 type Harness struct {
 	mcu     MCU
 	stamped StampedMCU // mcu, when it stamps its changes with this process's clock
-	target  *sim.Controller
+	target  Pads
 
 	mu       sync.Mutex // protects the wiring and the conductors built from it
 	wires    map[string]*wire
@@ -54,8 +54,26 @@ type wire struct {
 	toMCU    *line
 }
 
+// Pads are the target end of the wires: a simulated controller's or
+// chip's pads (sim.Controller, the MCP23017 model).
+type Pads interface {
+	// Pad returns the level on a pad and whether the target drives it.
+	Pad(pin int) (clx.Level, bool, error)
+	// PadPull returns what pulls an input pad: PullUp, PullDown or
+	// PullNone.
+	PadPull(pin int) (clx.Pull, error)
+	// SetPadAt drives a pad from outside to l (driven) or stops driving
+	// it, as of at on the target's clock.
+	SetPadAt(pin int, driven bool, l clx.Level, at time.Duration) error
+	// Epoch is the host time at which the target's clock read zero.
+	Epoch() time.Time
+	// OnPadChange registers fn to receive every change of what the
+	// target puts on a pad.
+	OnPadChange(fn func(sim.PadEvent))
+}
+
 // New returns a harness between m and target. Wires are added by Connect.
-func New(m MCU, target *sim.Controller) *Harness {
+func New(m MCU, target Pads) *Harness {
 	h := &Harness{mcu: m, target: target, wires: map[string]*wire{}, byMCU: map[int]*wire{}, byTarget: map[int]*wire{},
 		fromMCU: map[int]conductor{}, fromTarget: map[int]conductor{}}
 	h.stamped, _ = m.(StampedMCU)

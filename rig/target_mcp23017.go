@@ -1,0 +1,71 @@
+package rig
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/controllers/mcp23017"
+	"github.com/gpiohil/gpiohil/controllers/mcp23017/model"
+	"github.com/gpiohil/gpiohil/fixtures"
+)
+
+// mcpTarget is an MCP23017 I2C expander on the sim tier: the real driver
+// under clx, talking over an in-process I2C bus (clocked as the fixture
+// says) to the register-accurate model chip, whose pads the harness wires
+// to the MCU and whose INTA output is the driver's interrupt line.
+type mcpTarget struct {
+	padTarget
+	chip *model.Chip
+	bus  *model.Bus
+	fw   *clx.Framework
+}
+
+func openMCP23017Target(ctx context.Context, fx *fixtures.Fixture, onError func(error)) (target, error) {
+	m := fx.Target.MCP23017
+	bus, err := model.NewBus(m.BusHz)
+	if err != nil {
+		return nil, err
+	}
+	chip := model.New()
+	if err := bus.Attach(m.Address, chip); err != nil {
+		return nil, err
+	}
+	drv, err := mcp23017.New(mcp23017.Config{Bus: bus, Address: m.Address, IRQ: chip.INTLine(mcp23017.PortA),
+		Bank1: m.Bank1, INTActiveHigh: m.INT == "active-high", INTOpenDrain: m.INT == "open-drain"})
+	if err != nil {
+		return nil, err
+	}
+	fw, err := clx.New(ctx, drv, clx.Options{OnError: onError})
+	if err != nil {
+		return nil, err
+	}
+	return &mcpTarget{padTarget: newPadTarget(chip, model.Pins, fx), chip: chip, bus: bus, fw: fw}, nil
+}
+
+func (t *mcpTarget) framework() *clx.Framework { return t.fw }
+
+func (t *mcpTarget) pin(l fixtures.Line) (int, error) {
+	if l.Name != "" {
+		return 0, fmt.Errorf("the MCP23017 has no line named %q (lines are 0-15)", l.Name)
+	}
+	return l.Offset, nil
+}
+
+// clock: the chip keeps no time, so events carry no timestamps.
+func (t *mcpTarget) clock() (ControllerClock, bool) { return ControllerClock{}, false }
+
+func (t *mcpTarget) lostEvents() uint64 { return 0 }
+
+func (t *mcpTarget) mergedEdges() uint64 { return t.chip.MergedEdges() }
+
+func (t *mcpTarget) lostEdges() uint64 { return 0 }
+
+func (t *mcpTarget) edgeCountsInexact() string {
+	return "the MCP23017 captures only the first change of a port until its status is read; the changes after it are seen only in the level they leave, so an edge can be neither delivered nor counted"
+}
+
+// BusStats reports the I2C transactions a bus-attached target made and
+// the time they held the bus; false for other targets.
+func (t *mcpTarget) busStats() (uint64, time.Duration) { return t.bus.Stats() }
