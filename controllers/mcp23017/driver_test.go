@@ -3,6 +3,7 @@ package mcp23017_test
 import (
 	"context"
 	"errors"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -224,5 +225,64 @@ func TestIOAndPulls(t *testing.T) {
 	}
 	if p, _ := r.chip.PadPull(4); p != clx.PullNone {
 		t.Errorf("refused pull-down left pin 4 pulled %v", p)
+	}
+}
+
+func TestI2CDevErrors(t *testing.T) {
+	if _, err := mcp23017.OpenI2CDev("/nonexistent/i2c-9"); err == nil {
+		t.Fatal("opened a missing adapter")
+	}
+	// /dev/null is no I2C adapter: the ioctl fails, with the path named.
+	d, err := mcp23017.OpenI2CDev("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Tx(0x20, []byte{0x0a}, make([]byte, 1))
+	if err == nil {
+		t.Fatal("an I2C transaction on /dev/null succeeded")
+	}
+	d.Close()
+	if err := d.Tx(0x20, []byte{0}, nil); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("Tx after Close: %v, want os.ErrClosed", err)
+	}
+	// A driver on it fails Prepare with ErrBus.
+	d, _ = mcp23017.OpenI2CDev("/dev/null")
+	defer d.Close()
+	drv, err := mcp23017.New(mcp23017.Config{Bus: d, Address: 0x20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Prepare(context.Background()); !errors.Is(err, mcp23017.ErrBus) {
+		t.Fatalf("Prepare on a dead bus: %v, want ErrBus", err)
+	}
+}
+
+// Prepare finds the chip in whichever register map a previous user left
+// it, and a missing chip is a bus error.
+func TestPrepareFromEitherMap(t *testing.T) {
+	for _, left := range []byte{0, mcp23017.IOCONBank, mcp23017.IOCONBank | mcp23017.IOCONSeqOp} {
+		for _, want1 := range []bool{false, true} {
+			bus, _ := model.NewBus(3_400_000)
+			chip := model.New()
+			bus.Attach(0x20, chip)
+			if err := chip.Transfer([]byte{0x0A, left}, nil); err != nil {
+				t.Fatal(err)
+			}
+			drv, _ := mcp23017.New(mcp23017.Config{Bus: bus, Address: 0x20, Bank1: want1})
+			if err := drv.Prepare(context.Background()); err != nil {
+				t.Fatalf("left IOCON %#02x, want BANK=%v: %v", left, want1, err)
+			}
+			if got := chip.Register(mcp23017.IOCON, mcp23017.PortA)&mcp23017.IOCONBank != 0; got != want1 {
+				t.Errorf("left IOCON %#02x: BANK=%v after Prepare, want %v", left, got, want1)
+			}
+			if got := chip.Register(mcp23017.IPOL, mcp23017.PortB); got != 0 {
+				t.Errorf("left IOCON %#02x: IPOLB %#02x after Prepare", left, got)
+			}
+		}
+	}
+	bus, _ := model.NewBus(3_400_000)
+	drv, _ := mcp23017.New(mcp23017.Config{Bus: bus, Address: 0x21})
+	if err := drv.Prepare(context.Background()); !errors.Is(err, mcp23017.ErrBus) || !errors.Is(err, model.ErrNoDevice) {
+		t.Fatalf("Prepare with no chip: %v, want ErrBus wrapping ErrNoDevice", err)
 	}
 }
