@@ -14,10 +14,7 @@ func (c *Controller) program(r *clx.InterruptRequest) error {
 		return err
 	}
 	bit := uint16(1) << r.Pin
-	c.edge &^= bit
-	c.level &^= bit
-	c.rise &^= bit
-	c.fall &^= bit
+	c.forgetMode(bit)
 	intcon, defval := c.intcon&^bit, c.defval
 	switch {
 	case r.Mode == clx.Edge:
@@ -41,6 +38,14 @@ func (c *Controller) program(r *clx.InterruptRequest) error {
 		return err
 	}
 	return c.set(INTCON, &c.intcon, intcon)
+}
+
+// forgetMode drops the driver's record of the pins' interrupt mode.
+func (c *Controller) forgetMode(pins uint16) {
+	c.edge &^= pins
+	c.level &^= pins
+	c.rise &^= pins
+	c.fall &^= pins
 }
 
 // EnableInterrupt implements clx.InterruptEnabler.
@@ -87,10 +92,7 @@ func (c *Controller) DisableInterrupt(ctx context.Context, r *clx.InterruptReque
 	c.enabled &^= bit
 	c.masked &^= bit
 	c.status &^= bit
-	c.edge &^= bit
-	c.level &^= bit
-	c.rise &^= bit
-	c.fall &^= bit
+	c.forgetMode(bit)
 	if err := c.setGPINTEN(c.gpinten &^ bit); err != nil {
 		return err
 	}
