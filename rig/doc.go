@@ -7,6 +7,9 @@
 //	target (target.go)     sim: target_sim.go   — the sim controller, wired by the in-process harness
 //	                       cdev: target_cdev.go — a Linux GPIO chip; on the QEMU tier a gpio-sim chip
 //	                                              whose sysfs wires the virtual MCU
+//	                       mcp23017: target_mcp23017.go — the MCP23017 driver on the model chip and
+//	                                              an in-process I2C bus (target_pads.go: the pad
+//	                                              wiring the in-process targets share)
 //	MCU (mcu.go)           virtual — the firmware core in this process, on a pseudo-terminal
 //	                       serial  — a board on a serial port, found by path or USB identity
 //
