@@ -66,6 +66,6 @@ func (t *mcpTarget) edgeCountsInexact() string {
 	return "the MCP23017 captures only the first change of a port until its status is read; the changes after it are seen only in the level they leave, so an edge can be neither delivered nor counted"
 }
 
-// BusStats reports the I2C transactions a bus-attached target made and
-// the time they held the bus; false for other targets.
+// busStats is what the I2C bus carried: transactions, and the time they
+// held it (Rig.BusStats).
 func (t *mcpTarget) busStats() (uint64, time.Duration) { return t.bus.Stats() }

@@ -40,16 +40,14 @@ type Controller struct {
 	// these only save reading before every write).
 	iodir, gppu, gpinten, defval, intcon, olat uint16
 
-	// Interrupts, as clx configured them.
-	edge           uint16 // pins in interrupt-on-change mode
-	rise, fall     uint16 // edges an edge pin asked for
-	level          uint16 // pins in compare-to-DEFVAL mode
-	enabled        uint16
-	masked         uint16 // level pins masked (GPINTEN cleared)
-	status         uint16 // captured, not yet handed to clx
-	evLevel        uint16 // the level each status bit's event moved to
-	last           uint16 // the levels at the last capture: the reference for the next
-	mergedInDriver uint64 // a second qualifying edge found its pin's status still held
+	// Interrupts, as clx configured them: an edge pin (interrupt-on-change)
+	// is in rise or fall, a level pin in intcon (compare-to-DEFVAL).
+	rise, fall uint16 // the edges an edge pin asked for
+	enabled    uint16
+	masked     uint16 // level pins masked (GPINTEN cleared)
+	status     uint16 // captured, not yet handed to clx
+	evLevel    uint16 // the level each status bit's event moved to
+	last       uint16 // the levels at the last capture: the reference for the next
 }
 
 // Interfaces the driver implements, checked at compile time.
@@ -209,7 +207,3 @@ func (c *Controller) set(r Reg, cur *uint16, v uint16) error {
 }
 
 func (c *Controller) setGPINTEN(v uint16) error { return c.set(GPINTEN, &c.gpinten, v) }
-
-// MergedEdges counts qualifying edges the driver saw on a pin whose
-// status it still held for clx: delivered as one.
-func (c *Controller) MergedEdges() uint64 { return c.mergedInDriver }

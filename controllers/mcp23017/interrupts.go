@@ -18,7 +18,6 @@ func (c *Controller) program(r *clx.InterruptRequest) error {
 	intcon, defval := c.intcon&^bit, c.defval
 	switch {
 	case r.Mode == clx.Edge:
-		c.edge |= bit
 		if r.Polarity != clx.ActiveLow {
 			c.rise |= bit
 		}
@@ -30,7 +29,6 @@ func (c *Controller) program(r *clx.InterruptRequest) error {
 	default:
 		// Compare with DEFVAL: the interrupt holds while the pin differs
 		// from it, so DEFVAL is the inactive level.
-		c.level |= bit
 		intcon |= bit
 		defval = defval&^bit | uint16(boolBit(r.Polarity == clx.ActiveLow))<<r.Pin
 	}
@@ -42,8 +40,6 @@ func (c *Controller) program(r *clx.InterruptRequest) error {
 
 // forgetMode drops the driver's record of the pins' interrupt mode.
 func (c *Controller) forgetMode(pins uint16) {
-	c.edge &^= pins
-	c.level &^= pins
 	c.rise &^= pins
 	c.fall &^= pins
 }
@@ -107,7 +103,7 @@ func (c *Controller) MaskInterrupts(ctx context.Context, bank int, mask uint64) 
 	if err := checkPins(bank, mask); err != nil {
 		return mask, err
 	}
-	lv := uint16(mask) & c.level
+	lv := uint16(mask) & c.intcon
 	if err := c.setGPINTEN(c.gpinten &^ lv); err != nil {
 		return uint64(lv), err
 	}
@@ -188,7 +184,7 @@ func (c *Controller) capture() (uint16, error) {
 		}
 	}
 	on := c.enabled
-	for m := on & c.edge; m != 0; m &= m - 1 {
+	for m := on & (c.rise | c.fall); m != 0; m &= m - 1 {
 		i := bits.TrailingZeros16(m)
 		bit := uint16(1) << i
 		from := c.last & bit
@@ -201,16 +197,13 @@ func (c *Controller) capture() (uint16, error) {
 				continue
 			}
 			if to != 0 && c.rise&bit != 0 || to == 0 && c.fall&bit != 0 {
-				if c.status&bit != 0 {
-					c.mergedInDriver++
-				}
 				c.status |= bit
 				c.evLevel = c.evLevel&^bit | to
 			}
 			from = to
 		}
 	}
-	if lv := on & c.level &^ c.masked & ((gpio ^ c.defval) & c.level); lv != 0 {
+	if lv := on & c.intcon &^ c.masked & (gpio ^ c.defval); lv != 0 {
 		c.status |= lv
 		c.evLevel = c.evLevel&^lv | gpio&lv
 	}

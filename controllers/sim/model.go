@@ -42,9 +42,7 @@ func (c *Controller) locate(pin int) (b, i int, err error) {
 	return pin / c.cfg.PinsPerBank, pin % c.cfg.PinsPerBank, nil
 }
 
-// busAccess takes the bus delay: it sleeps to within 200µs of its end
-// and spins the rest, because a sleep overshoots by up to a timer tick —
-// on some machines a millisecond, fifty times a 20µs access.
+// busAccess takes the bus delay (Hold).
 func (c *Controller) busAccess() { Hold(c.cfg.BusDelay) }
 
 // sleepOvershoot is how late time.Sleep may wake on a loaded Linux host
