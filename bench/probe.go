@@ -78,6 +78,12 @@ type LoopStats struct {
 	// Unmatched counts deliveries of the responder that answered no probe
 	// (a spurious interrupt, or a late one after its probe timed out).
 	Unmatched int
+	// BusTransactions and BusBusy are what a bus-attached target's bus
+	// carried during the train alone (the responder's connect and close
+	// left out); HasBus is false for a target without a modelled bus.
+	BusTransactions uint64
+	BusBusy         time.Duration
+	HasBus          bool
 }
 
 // errStopped is returned by Run when ctx ends first.
@@ -111,6 +117,7 @@ func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) (LoopStats
 	if l.Rate > 0 {
 		spec.Period = time.Duration(float64(time.Second) / l.Rate)
 	}
+	tx0, busy0, _ := r.BusStats()
 	// The stimulus idles high (RespondMirror): the first probe drives it low.
 	sum, err := r.Train(ctx, l.Pair, spec, func(p mcu.TrainProbe) {
 		if l.Probed != nil {
@@ -135,6 +142,9 @@ func (l Loop) Run(ctx context.Context, r *rig.Rig, each func(Sample)) (LoopStats
 		each(s)
 	})
 	st.Lost = sum.Lost
+	if tx1, busy1, ok := r.BusStats(); ok {
+		st.BusTransactions, st.BusBusy, st.HasBus = tx1-tx0, busy1-busy0, true
+	}
 	if err != nil {
 		return st, l.stopped(ctx, err)
 	}

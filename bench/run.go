@@ -53,9 +53,9 @@ type PairResult struct {
 	parts map[string]*hdrhistogram.Histogram
 }
 
-// BusShare is what the bus-attached target's bus carried while a pair's
-// probes ran (warm-up included): transactions and the time they held the
-// bus in all, and per probe.
+// BusShare is what the bus-attached target's bus carried during a pair's
+// train of probes (warm-up included, the responder's connect and close
+// not): transactions and the time they held the bus in all, and per probe.
 type BusShare struct {
 	Probes               int64   `json:"probes"`
 	Transactions         uint64  `json:"transactions"`
@@ -159,11 +159,10 @@ func Latency(ctx context.Context, r *rig.Rig, opts Options) (*Result, error) {
 		loop := Loop{Pair: p.Name, N: opts.N, Warmup: opts.Warmup, Rate: opts.Rate, Timeout: opts.Timeout, Clocks: clocks,
 			Probed: func() { prog.step(p.Name, &pr) }}
 		rec := &recorder{pr: &pr, csv: csv, clk: &res.Metadata.Clock, negatives: negatives}
-		tx0, busy0, bus := r.BusStats()
 		st, err := loop.Run(ctx, r, rec.record)
 		pr.Lost, pr.Unmatched = int64(st.Lost), int64(st.Unmatched)
-		if tx1, busy1, _ := r.BusStats(); bus {
-			pr.Bus = busShare(int64(opts.N+opts.Warmup), tx1-tx0, busy1-busy0)
+		if st.HasBus {
+			pr.Bus = busShare(int64(opts.N+opts.Warmup), st.BusTransactions, st.BusBusy)
 		}
 		if err != nil {
 			if !errors.Is(err, errStopped) {
