@@ -20,6 +20,8 @@ type Options struct {
 	JSONReport  string // file to write Ginkgo's JSON report (with measurements) to, if set
 	Verbose     bool   // print every spec as it runs
 	Color       bool   // colour the output (a terminal)
+	// Version is gpiohil's version, for the JUnit report's properties.
+	Version string
 }
 
 // failRecorder is what RunSpecs reports a failure to.
@@ -52,5 +54,10 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 	res := LastResults()
 	res.Failed = rec.failed
 	res.Duration = time.Since(start)
+	if opts.JUnitReport != "" {
+		if err := addJUnitProperties(opts.JUnitReport, res, opts.Version); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }

@@ -90,9 +90,9 @@ var _ = node(func() {
 })
 
 var _ = node(func() {
-	ReportAfterSuite("skip reasons", func(r Report) {
-		reasons := tree.SkipReasons(r)
-		record(func(res *Results) { res.Skipped = reasons })
+	ReportAfterSuite("outcomes and skip reasons", func(r Report) {
+		reasons, specs := tree.SkipReasons(r), outcomes(r)
+		record(func(res *Results) { res.Skipped, res.Specs = reasons, specs })
 	})
 	AfterSuite(func() {
 		if theRig != nil {

@@ -34,6 +34,9 @@ type Results struct {
 	LostEvents   uint64
 	// Skipped lists the specs skipped on purpose, each as "spec: reason".
 	Skipped []string
+	// Specs is each spec's outcome, in the order they ran, for markers
+	// and engines (see WriteMarkers).
+	Specs []SpecOutcome
 	// Failed reports whether a spec failed; Duration is the run's length.
 	Failed   bool
 	Duration time.Duration

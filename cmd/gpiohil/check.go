@@ -4,24 +4,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/specs"
 )
 
-// isTerminal reports whether w is a terminal (output is coloured then).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
 func newCheckCmd() *cobra.Command {
 	var fixture string
 	var rf runFlags
 	var rep repeatFlags
+	var lf labFlags
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Validate a rig: wiring, I/O, interrupts, masking, debounce, emulation, storms, stress, latency",
@@ -52,6 +47,17 @@ Each run's log is kept while a run failed; --junit-report and --json-report are
 written per run (junit.xml becomes junit.run1.xml, ...); --flake-report writes the
 tally as JSON.
 
+For a lab engine (LAVA, labgrid, a CI; see lab/README.md): --out DIR writes
+junit.xml (with the rig, the tier and the measurements as properties),
+report.json and summary.txt into DIR; --markers prints, after the summary,
+  GPIOHIL-SPEC <id> <pass|fail|skip> <seconds>
+  GPIOHIL-MEASUREMENT <name> <value> <unit>
+  GPIOHIL-RESULT <pass|fail> passed=<n> failed=<n> skipped=<n>
+one SPEC line per spec that ran or was skipped on purpose, the RESULT line last.
+Output is coloured only on a terminal, and never with --no-color or NO_COLOR set.
+With --repeat, --out keeps each run's reports and log in DIR/runK and the
+flake report in DIR/flakes.json.
+
 Exit status: 0 when every spec passed, 1 when one failed, 2 on bad usage or a
 bad fixture.`,
 		Args: cobra.NoArgs,
@@ -64,18 +70,37 @@ bad fixture.`,
 				return usagef("--repeat must not be negative")
 			}
 			if rep.active() {
+				if lf.markers {
+					return usagef("--markers prints one run's results; with --repeat, read each run's --out directory")
+				}
 				args := []string{"check", "--fixture", fixture, "--label-filter", rf.labels}
 				if rf.verbose {
 					args = append(args, "-v")
 				}
-				return repeatCheck(cmd.Context(), cmd.OutOrStdout(), args, rep, rf.junit, rf.json)
+				return repeatCheck(cmd.Context(), cmd.OutOrStdout(), args, rep, rf.junit, rf.json, lf.out)
+			}
+			if lf.out != "" {
+				if err := os.MkdirAll(lf.out, 0o755); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+				if rf.junit == "" {
+					rf.junit = filepath.Join(lf.out, "junit.xml")
+				}
+				if rf.json == "" {
+					rf.json = filepath.Join(lf.out, "report.json")
+				}
 			}
 			res, err := specs.Run(cmd.Context(), specs.Options{Fixture: fx, LabelFilter: rf.labels, JUnitReport: rf.junit,
-				JSONReport: rf.json, Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())})
+				JSONReport: rf.json, Verbose: rf.verbose, Color: useColor(cmd, cmd.OutOrStdout()), Version: version})
+			if res.Fixture == nil {
+				return err
+			}
+			if werr := lf.write(cmd.OutOrStdout(), res); err == nil {
+				err = werr
+			}
 			if err != nil {
 				return err
 			}
-			res.WriteSummary(cmd.OutOrStdout())
 			if res.Failed {
 				return errChecksFailed
 			}
@@ -84,6 +109,7 @@ bad fixture.`,
 	}
 	c.Flags().StringVar(&fixture, "fixture", "", "rig fixture: a YAML file or an embedded name (default \"sim\")")
 	rf.add(c)
+	lf.add(c)
 	c.Flags().IntVar(&rep.runs, "repeat", 0, "run the check this many times, each with a fresh rig, and report every spec's flake rate")
 	c.Flags().BoolVar(&rep.untilFails, "until-it-fails", false, "repeat until a run fails (at most --repeat runs, if given)")
 	c.Flags().StringVar(&rep.report, "flake-report", "", "with --repeat: write each spec's outcomes over the runs as JSON to this file")
@@ -105,3 +131,37 @@ func (f *runFlags) add(c *cobra.Command) {
 
 // errChecksFailed is returned when the specs ran and one failed.
 var errChecksFailed = fmt.Errorf("check failed: see the failures above")
+
+// labFlags are check's flags for running under a lab engine (LAVA,
+// labgrid, a CI): markers on the console, results in a directory.
+type labFlags struct {
+	out     string // --out: junit.xml, report.json and summary.txt go here
+	markers bool   // --markers: print the marker lines after the summary
+}
+
+func (f *labFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.out, "out", "", "write junit.xml, report.json and summary.txt (the summary and the marker lines) into this directory")
+	c.Flags().BoolVar(&f.markers, "markers", false, "print a GPIOHIL-SPEC line per spec, GPIOHIL-MEASUREMENT per number and a GPIOHIL-RESULT line, for a lab engine to match")
+}
+
+// write prints res's summary (and its markers, if asked) to w, and into
+// summary.txt in the --out directory with its markers.
+func (f *labFlags) write(w io.Writer, res specs.Results) error {
+	res.WriteSummary(w)
+	if f.markers {
+		res.WriteMarkers(w)
+	}
+	if f.out == "" {
+		return nil
+	}
+	file, err := os.Create(filepath.Join(f.out, "summary.txt"))
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	res.WriteSummary(file)
+	res.WriteMarkers(file)
+	if err := file.Close(); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	return nil
+}

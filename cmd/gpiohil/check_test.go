@@ -53,11 +53,12 @@ func gpiohil(t *testing.T, args ...string) (string, int) {
 func TestCheckOnTheSimRig(t *testing.T) {
 	dir := t.TempDir()
 	junit, js := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")
-	out, code := gpiohil(t, "check", "--junit-report", junit, "--json-report", js)
+	out, code := gpiohil(t, "check", "--junit-report", junit, "--json-report", js, "--markers")
 	if code != exitOK {
 		t.Fatalf("check: exit %d\n%s", code, out)
 	}
-	for _, want := range []string{"0 Failed", "0 Skipped", "Rig sim (sim tier, embedded:sim)", "Wiring", "stim0  0        0            ok",
+	for _, want := range []string{"0 Failed", "\nGPIOHIL-SPEC bring-up-wire-stim0-mcu-pin-0-target-line-0-carries-levels-both-ways pass ",
+		"\nGPIOHIL-MEASUREMENT latency-pair0-p99 ", "\nGPIOHIL-RESULT pass passed=", "0 Skipped", "Rig sim (sim tier, embedded:sim)", "Wiring", "stim0  0        0            ok",
 		"Latency", "pair0", "pair1", "Narrowest pulse", "Controller timestamps", "stamp − drive 0s … 0s",
 		"Interrupt storms detected and stopped: 1", "Panicking ISRs contained: 1"} {
 		if !strings.Contains(out, want) {
@@ -74,6 +75,12 @@ func TestCheckOnTheSimRig(t *testing.T) {
 	}
 	if err := xml.Unmarshal(data, &suites); err != nil || suites.Tests < 30 || suites.Failures != 0 {
 		t.Fatalf("junit report: %+v %v", suites, err)
+	}
+	for _, want := range []string{`<property name="gpiohil.tier" value="sim">`, `<property name="gpiohil.measurement.latency-pair1-p50" value="`,
+		`<property name="gpiohil.id" value="bring-up-wire-ack1-mcu-pin-3-target-line-3-carries-levels-both-ways">`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("junit report lacks %s", want)
+		}
 	}
 	data, err = os.ReadFile(js)
 	if err != nil {
@@ -101,9 +108,24 @@ func TestCheckDiagnosesBrokenWiring(t *testing.T) {
 	if err := os.WriteFile(path, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, code := gpiohil(t, "check", "--fixture", path)
+	dir := filepath.Join(t.TempDir(), "artefacts")
+	out, code := gpiohil(t, "check", "--fixture", path, "--out", dir, "--markers")
 	if code != exitFail {
 		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	// An engine names the broken wire from the markers, or from the files.
+	if !strings.Contains(out, "\nGPIOHIL-SPEC bring-up-wire-ack1-mcu-pin-3-target-line-3-carries-levels-both-ways fail ") ||
+		!strings.Contains(out, "\nGPIOHIL-RESULT fail passed=4 failed=3 skipped=") {
+		t.Errorf("markers do not name the broken wires:\n%s", out)
+	}
+	summary, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	if err != nil || !strings.Contains(string(summary), "FAULT   stuck-at-1") || !strings.Contains(string(summary), "GPIOHIL-RESULT fail") {
+		t.Errorf("summary.txt: %v\n%s", err, summary)
+	}
+	for _, f := range []string{"junit.xml", "report.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("--out: %v", err)
+		}
 	}
 	for _, want := range []string{"ack1   3        3            FAULT   stuck-at-1", "io0    4        7            FAULT   swapped with io2",
 		"io2    6        23           FAULT   swapped with io0", "stim0  0        0            ok", "| 3 Failed |",

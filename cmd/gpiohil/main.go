@@ -84,6 +84,7 @@ target's answers in its own clock.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentFlags().Bool("no-color", false, "never colour the output (also: NO_COLOR set; colour is only ever used on a terminal)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
 	root.AddCommand(newCheckCmd(), newBenchCmd(), newFixtureCmd(), newMCUCmd(), newVersionCmd())
 	return root

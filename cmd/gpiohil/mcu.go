@@ -285,7 +285,7 @@ reports, noise. Exit status: 0 every spec passed, 1 one failed, 2 bad usage.`,
 				return err
 			}
 			opts := conformance.Options{Jumper: j, LabelFilter: rf.labels, JUnitReport: rf.junit, JSONReport: rf.json,
-				Verbose: rf.verbose, Color: isTerminal(cmd.OutOrStdout())}
+				Verbose: rf.verbose, Color: useColor(cmd, cmd.OutOrStdout())}
 			if emulate != "" {
 				if pf.port != "" || pf.usb != "" {
 					return usagef("give --emulate or a board (--port, --usb), not both")

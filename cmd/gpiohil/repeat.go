@@ -30,8 +30,10 @@ func (r repeatFlags) active() bool { return r.runs > 1 || r.untilFails }
 // rig, as a lab's next job would get), keeps each run's log and reports,
 // and tallies every spec's outcome into a flake rate. childArgs are the
 // child's arguments without report flags; junit and json are the user's
-// report paths, written per run with ".runK" before the extension.
-func repeatCheck(ctx context.Context, w io.Writer, childArgs []string, rf repeatFlags, junit, jsonPath string) error {
+// report paths, written per run with ".runK" before the extension. With
+// out, each run writes its reports and its log (console.log) into
+// out/runK, and the flake report goes to out/flakes.json unless named.
+func repeatCheck(ctx context.Context, w io.Writer, childArgs []string, rf repeatFlags, junit, jsonPath, out string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("repeat: find the gpiohil binary to rerun: %w", err)
@@ -50,10 +52,19 @@ func repeatCheck(ctx context.Context, w io.Writer, childArgs []string, rf repeat
 		}
 		logPath := filepath.Join(dir, fmt.Sprintf("run%d.log", k))
 		js := filepath.Join(dir, fmt.Sprintf("run%d.json", k))
+		args := append([]string(nil), childArgs...)
+		if out != "" {
+			runDir := filepath.Join(out, fmt.Sprintf("run%d", k))
+			if err := os.MkdirAll(runDir, 0o755); err != nil {
+				return fmt.Errorf("repeat: %w", err)
+			}
+			logPath, js = filepath.Join(runDir, "console.log"), filepath.Join(runDir, "report.json")
+			args = append(args, "--out", runDir)
+		}
 		if jsonPath != "" {
 			js = perRun(jsonPath, k)
 		}
-		args := append(append([]string(nil), childArgs...), "--json-report", js)
+		args = append(args, "--json-report", js)
 		if junit != "" {
 			args = append(args, "--junit-report", perRun(junit, k))
 		}
@@ -86,6 +97,9 @@ func repeatCheck(ctx context.Context, w io.Writer, childArgs []string, rf repeat
 		fmt.Fprintf(w, "  logs of the failed runs: %s\n", strings.Join(failedLogs, " "))
 	} else {
 		os.RemoveAll(dir)
+	}
+	if rf.report == "" && out != "" {
+		rf.report = filepath.Join(out, "flakes.json")
 	}
 	if rf.report != "" {
 		data, err := json.MarshalIndent(&tally, "", "  ")
