@@ -1,7 +1,7 @@
 # gpiohil — see README.md.
 GO ?= go
 
-.PHONY: test fmt-check vet race specs-variants test-vm test-emu bench-vm report-check bench dist firmware mutation clean
+.PHONY: test fmt-check vet race specs-variants test-vm test-emu test-lava test-labgrid bench-vm report-check bench dist firmware mutation clean
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null)
@@ -39,6 +39,19 @@ test-emu: firmware
 	$(GO) test -race -count=1 ./rig/picoemu
 	$(GO) run ./cmd/gpiohil mcu conformance --emulate dist/gpiohil-pico.uf2
 	$(GO) run ./cmd/gpiohil check --fixture pico-emu
+
+## test-lava: the QEMU tier as LAVA jobs (lava-run, no server, no KVM): the
+## check (one LAVA test case per spec and per measurement) must pass, the same
+## job on a rig with a cut wire must fail naming it, and the board job must
+## pass on a pretend board; installs lava-dispatcher when root. See lab/README.md.
+test-lava:
+	lab/lava/run.sh
+
+## test-labgrid: the QEMU tier under labgrid's QEMUDriver and Debian's pytest:
+## the check must pass and bring back junit.xml, and fail naming the wire on
+## the broken rig; installs labgrid and python3-pytest when root.
+test-labgrid:
+	lab/labgrid/run.sh
 
 ## bench-vm: the cdev measurements in the QEMU guest, five runs of bare go-gpiocdev
 ## beside clx, then clx's overhead table (median of the ratios within each run).

@@ -1,0 +1,115 @@
+"""gpiohil on a labgrid target: the QEMU tier's guest (env-qemu.yaml) or a
+real rig (env-rig.yaml). One test: power the target to its shell, deliver
+gpiohil where the environment says to, run lab/guest/gpiohil-lab-run
+there (the cdev kernel tests on the QEMU guest, gpiohil check, a latency
+bench), bring its results back through the console, and fail naming every
+spec that failed.
+
+Run through lab/labgrid/run.sh, or:
+  /usr/bin/python3 -m pytest --lg-env env-qemu.yaml lab/labgrid/test_gpiohil.py
+
+Environment: GPIOHIL_FIXTURE overrides the environment's gpiohil_fixture
+option; GPIOHIL_LG_OUT is where the results land (default
+vm-out/lab/labgrid/results); LG_PLACE, when labgrid-client reserved the
+place, is passed on so that gpiohil's rig lock names the place holding it.
+"""
+import base64
+import binascii
+import io
+import os
+import shlex
+import tarfile
+import xml.etree.ElementTree as ET
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+OUT = os.environ.get("GPIOHIL_LG_OUT", os.path.join(REPO, "vm-out", "lab", "labgrid", "results"))
+
+
+def option(env, name):
+    """The environment's option for the main target, or "" (labgrid takes a
+    default of None as no default)."""
+    return env.config.get_target_option("main", name, "")
+
+
+def local(path):
+    """An option's path: relative paths are from the repository's root."""
+    return path if os.path.isabs(path) else os.path.join(REPO, path)
+
+
+@pytest.fixture(scope="session")
+def shell(target, strategy):
+    strategy.transition("shell")  # power on (QEMU: start it), wait for the prompt
+    return target.get_driver("ShellDriver")
+
+
+@pytest.fixture(scope="session")
+def runner(env, target, shell):
+    """How to run gpiohil-lab-run on the target: as it is on the QEMU guest;
+    on a board, after copying the binary, the runner and the fixture there
+    over SSH."""
+    fixture = os.environ.get("GPIOHIL_FIXTURE") or option(env, "gpiohil_fixture") or "qemu"
+    binary = option(env, "gpiohil_binary")
+    setting = {"GPIOHIL_FIXTURE": fixture}
+    if binary:
+        ssh = target.get_driver("SSHDriver")
+        ssh.put(local(binary), "/tmp/gpiohil")
+        ssh.put(os.path.join(REPO, "lab", "guest", "gpiohil-lab-run"), "/tmp/gpiohil-lab-run")
+        shell.run_check("chmod +x /tmp/gpiohil /tmp/gpiohil-lab-run")
+        setting["GPIOHIL"] = "/tmp/gpiohil"
+        if os.path.exists(local(fixture)):
+            ssh.put(local(fixture), "/tmp/rig.yaml")
+            setting["GPIOHIL_FIXTURE"] = "/tmp/rig.yaml"
+        cmd = "/tmp/gpiohil-lab-run"
+    else:
+        cmd = "gpiohil-lab-run"
+    if os.environ.get("LG_PLACE"):
+        setting["GPIOHIL_LOCK_OWNER"] = "labgrid place " + os.environ["LG_PLACE"]
+    return " ".join(f"{k}={shlex.quote(v)}" for k, v in setting.items()) + " " + cmd
+
+
+def bring_back(lines, dest):
+    """Unpacks the GPIOHIL-BEGIN … GPIOHIL-END block of the runner's output."""
+    try:
+        begin, end = lines.index("GPIOHIL-BEGIN"), lines.index("GPIOHIL-END")
+    except ValueError:
+        pytest.fail("the target printed no GPIOHIL-BEGIN … GPIOHIL-END block:\n" + "\n".join(lines[-40:]))
+    try:
+        data = base64.b64decode("".join(lines[begin + 1:end]), validate=True)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            members = [m for m in tar.getmembers() if (m.isfile() or m.isdir())
+                       and not os.path.isabs(m.name) and ".." not in m.name.split("/")]
+            tar.extractall(dest, members=members)
+    except (binascii.Error, tarfile.TarError) as e:
+        pytest.fail(f"the results block did not unpack: {e}")
+
+
+def test_gpiohil(shell, runner, record_property):
+    lines, _, code = shell.run(runner, timeout=1200)
+    os.makedirs(OUT, exist_ok=True)
+    bring_back(lines, OUT)
+    with open(os.path.join(OUT, "run.log"), "w") as f:  # the output, less the results block
+        f.write("\n".join(lines[:lines.index("GPIOHIL-BEGIN")] + lines[lines.index("GPIOHIL-END") + 1:]) + "\n")
+    junit = os.path.join(OUT, "junit.xml")
+    assert os.path.exists(junit), "gpiohil check wrote no junit.xml"
+    root = ET.parse(junit).getroot()
+    # the rig, the tier and the measurements, onto pytest's own JUnit report
+    suite = root.find("testsuite")
+    for prop in suite.find("properties") if suite is not None else []:
+        if prop.get("name", "").startswith("gpiohil."):
+            record_property(prop.get("name"), prop.get("value"))
+    failed = []
+    for tc in root.iter("testcase"):
+        if tc.get("status") in ("passed", "skipped", "pending"):
+            continue
+        ident = tc.get("name")
+        for prop in tc.iter("property"):
+            if prop.get("name") == "gpiohil.id":
+                ident = prop.get("value")
+        failed.append(ident)
+    kernel = [line for line in lines if line.startswith("GPIOHIL-SPEC cdev-kernel-tests fail")]
+    assert not failed, f"failed specs: {', '.join(failed)} (results in {OUT})"
+    assert not kernel, f"the cdev kernel tests failed (results in {OUT}/cdev-tests.out)"
+    assert code == 0, "\n".join(lines[-40:])
