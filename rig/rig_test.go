@@ -77,6 +77,41 @@ func TestLockExcludesSecondHolder(t *testing.T) {
 	must(t, l2.Release())
 }
 
+// Under a lab engine's reservation: the lock names the reservation that
+// holds it, and a second job waits for the first to let go, within
+// $GPIOHIL_LOCK_WAIT.
+func TestLockCooperatesWithAReservation(t *testing.T) {
+	t.Setenv("GPIOHIL_LOCK_DIR", t.TempDir())
+	t.Setenv(rig.LockOwnerEnv, "labgrid place rpi5-rig1")
+	l, err := rig.Acquire("/dev/ttyACM0", "first job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = rig.Acquire("/dev/ttyACM0", "second job")
+	if !errors.Is(err, rig.ErrBusy) || !strings.Contains(err.Error(), "(first job) for labgrid place rpi5-rig1 since") {
+		t.Fatalf("busy rig: %v", err)
+	}
+	t.Setenv(rig.LockWaitEnv, "100ms")
+	_, err = rig.Acquire("/dev/ttyACM0", "second job")
+	if !errors.Is(err, rig.ErrBusy) || !strings.Contains(err.Error(), "waited 100ms") {
+		t.Fatalf("a wait that runs out: %v", err)
+	}
+	t.Setenv(rig.LockWaitEnv, "1m")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		l.Release()
+	}()
+	l2, err := rig.Acquire("/dev/ttyACM0", "second job")
+	if err != nil {
+		t.Fatalf("waiting for the first job: %v", err)
+	}
+	must(t, l2.Release())
+	t.Setenv(rig.LockWaitEnv, "soon")
+	if _, err := rig.Acquire("/dev/ttyACM0", "third job"); err == nil || !strings.Contains(err.Error(), "GPIOHIL_LOCK_WAIT") {
+		t.Fatalf("a bad wait: %v", err)
+	}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
