@@ -101,3 +101,26 @@ func TestFlakeTallyVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// Repeated under a lab engine: --out keeps each run's reports and log in
+// its own directory and the tally beside them; --markers, which prints one
+// run's results, is refused.
+func TestRepeatIntoAnOutDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "artefacts")
+	out, code := gpiohil(t, "check", "--label-filter", "bring-up", "--repeat", "2", "--out", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, f := range []string{"run1/junit.xml", "run1/report.json", "run1/summary.txt", "run1/console.log", "run2/console.log", "flakes.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("--out with --repeat: %v", err)
+		}
+	}
+	if log, err := os.ReadFile(filepath.Join(dir, "run2", "console.log")); err != nil || !strings.Contains(string(log), "Ran 7 of") {
+		t.Errorf("run 2's log: %v\n%s", err, log)
+	}
+	out, code = gpiohil(t, "check", "--repeat", "2", "--markers")
+	if code != exitUsage || !strings.Contains(out, "--markers") {
+		t.Errorf("--markers with --repeat: exit %d\n%s", code, out)
+	}
+}
