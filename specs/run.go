@@ -3,10 +3,13 @@ package specs
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
@@ -60,4 +63,59 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 		}
 	}
 	return res, nil
+}
+
+// List walks the tree for opts.Fixture without opening the rig or running
+// a spec (Ginkgo's dry run) and returns the specs a run would report, in
+// order, with the IDs it would give them (their Result is meaningless).
+// Like Run, it may be called once per process, and not with Run. Ginkgo's
+// own report of the dry run, which it writes to the process's standard
+// output, is discarded.
+func List(opts Options) ([]SpecOutcome, error) {
+	configured = opts.Fixture
+	sc, rc := GinkgoConfiguration()
+	sc.LabelFilter = opts.LabelFilter
+	sc.DryRun = true
+	rc.Succinct = true
+	RegisterFailHandler(Fail)
+	buildTree()
+	var rec failRecorder
+	restore, err := discardStdout()
+	if err != nil {
+		return nil, err
+	}
+	RunSpecs(&rec, "gpiohil check --list: "+opts.Fixture.Name, sc, rc)
+	if err := restore(); err != nil {
+		return nil, err
+	}
+	specs := LastResults().Specs
+	if rec.failed || specs == nil {
+		return nil, fmt.Errorf("listing the specs of %s failed", opts.Fixture.Name)
+	}
+	return specs, nil
+}
+
+// discardStdout points the process's standard output (file descriptor 1,
+// where Ginkgo's reporter writes) at /dev/null until restore is called.
+func discardStdout() (restore func() error, err error) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("listing specs: %w", err)
+	}
+	defer null.Close()
+	saved, err := unix.Dup(1)
+	if err != nil {
+		return nil, fmt.Errorf("listing specs: %w", err)
+	}
+	if err := unix.Dup2(int(null.Fd()), 1); err != nil {
+		unix.Close(saved)
+		return nil, fmt.Errorf("listing specs: %w", err)
+	}
+	return func() error {
+		defer unix.Close(saved)
+		if err := unix.Dup2(saved, 1); err != nil {
+			return fmt.Errorf("listing specs: restoring standard output: %w", err)
+		}
+		return nil
+	}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -54,6 +55,8 @@ report.json and summary.txt into DIR; --markers prints, after the summary,
   GPIOHIL-MEASUREMENT <name> <value> <unit>
   GPIOHIL-RESULT <pass|fail> passed=<n> failed=<n> skipped=<n>
 one SPEC line per spec that ran or was skipped on purpose, the RESULT line last.
+--list prints every selected spec's ID and name without opening the rig, for an
+engine that makes one test of each before the run.
 Output is coloured only on a terminal, and never with --no-color or NO_COLOR set.
 With --repeat, --out keeps each run's reports and log in DIR/runK and the
 flake report in DIR/flakes.json.
@@ -68,6 +71,19 @@ bad fixture.`,
 			}
 			if rep.runs < 0 {
 				return usagef("--repeat must not be negative")
+			}
+			if lf.list {
+				if rep.active() || lf.out != "" || lf.markers {
+					return usagef("--list runs nothing: give it without --repeat, --out or --markers")
+				}
+				list, err := specs.List(specs.Options{Fixture: fx, LabelFilter: rf.labels})
+				if err != nil {
+					return err
+				}
+				for _, o := range list {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", o.ID, strings.TrimPrefix(o.Name, "[It] "))
+				}
+				return nil
 			}
 			if rep.active() {
 				if lf.markers {
@@ -137,10 +153,12 @@ var errChecksFailed = fmt.Errorf("check failed: see the failures above")
 type labFlags struct {
 	out     string // --out: junit.xml, report.json and summary.txt go here
 	markers bool   // --markers: print the marker lines after the summary
+	list    bool   // --list: print each spec's ID and name, run nothing
 }
 
 func (f *labFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.out, "out", "", "write junit.xml, report.json and summary.txt (the summary and the marker lines) into this directory")
+	c.Flags().BoolVar(&f.list, "list", false, "print the ID (as in the markers) and name of every spec the fixture and label filter select, one a line, tab-separated; open no rig, run nothing")
 	c.Flags().BoolVar(&f.markers, "markers", false, "print a GPIOHIL-SPEC line per spec, GPIOHIL-MEASUREMENT per number and a GPIOHIL-RESULT line, for a lab engine to match")
 }
 

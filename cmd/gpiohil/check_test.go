@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,41 @@ func TestFixtureCommands(t *testing.T) {
 	out, code = gpiohil(t, "fixture", "show", "sim")
 	if code != exitOK || !strings.Contains(out, "name: sim") {
 		t.Fatalf("show: %d\n%s", code, out)
+	}
+}
+
+// --list names, without opening the rig, exactly the specs a run reports,
+// with the same IDs: an engine can make one test of each before the run.
+func TestListMatchesTheRun(t *testing.T) {
+	list, code := gpiohil(t, "check", "--list", "--fixture", "boards/rpi5-pico", "--label-filter", "bring-up || io")
+	if code != exitOK || !strings.Contains(list, "bring-up-wire-ack1-mcu-pin-3-target-line-gpio23-carries-levels-both-ways\tBring-up wire ack1") {
+		t.Fatalf("--list on a rig that is not here: exit %d\n%s", code, list)
+	}
+	list, code = gpiohil(t, "check", "--list", "--label-filter", "bring-up || io")
+	if code != exitOK {
+		t.Fatalf("--list: exit %d\n%s", code, list)
+	}
+	var listed []string
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		id, _, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("--list line without a tab: %q", line)
+		}
+		listed = append(listed, id)
+	}
+	out, code := gpiohil(t, "check", "--markers", "--label-filter", "bring-up || io")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	var ran []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[0] == "GPIOHIL-SPEC" {
+			ran = append(ran, f[1])
+		}
+	}
+	sort.Strings(listed)
+	sort.Strings(ran)
+	if len(listed) < 10 || strings.Join(listed, " ") != strings.Join(ran, " ") {
+		t.Errorf("--list gave %d IDs, the run %d:\nlisted %v\nran    %v", len(listed), len(ran), listed, ran)
 	}
 }

@@ -2,8 +2,10 @@
 # Runs gpiohil's labgrid test (test_gpiohil.py, under Debian's pytest with
 # labgrid's plugin) on the QEMU tier's guest, twice:
 #   qemu        the qemu fixture; must pass
-#   broken-rig  the sim rig with wire ack1 cut; pytest must fail, naming
-#               the wire's spec
+#   broken-rig  the sim rig with wire ack1 cut; pytest must fail, and the
+#               failed test must be the wire's spec
+# Each run is one pytest test per gpiohil spec (listed by the host's gpiohil
+# before the boot), one for the cdev kernel tests, and one for the whole.
 # With LG_ENV set (e.g. env-rig.yaml, a real rig), it runs the test once on
 # that environment instead and exits with pytest's status.
 # Installs labgrid and python3-pytest when root and missing.
@@ -50,11 +52,16 @@ fi
 export GPIOHIL_VM_OUT=$repo/vm-out
 "$repo/fixtures/qemu/vm.sh" export "$out/guest"
 export LG_GUEST=$out/guest
+# the host's gpiohil lists the specs before the boot (conftest.py)
+(cd "$repo" && go build -o "$out/gpiohil-host" ./cmd/gpiohil)
+export GPIOHIL_HOST_BIN=$out/gpiohil-host
 failures=()
 run qemu env-qemu.yaml "$@" || failures+=("the qemu run did not pass")
-if GPIOHIL_FIXTURE=/etc/gpiohil/sim-open-ack1.yaml run broken-rig env-qemu.yaml "$@"; then
+# the fixture is in the guest's /etc/gpiohil, and in lab/fixtures for the host's list
+if GPIOHIL_FIXTURE=/etc/gpiohil/sim-open-ack1.yaml GPIOHIL_HOST_FIXTURE=lab/fixtures/sim-open-ack1.yaml \
+	run broken-rig env-qemu.yaml "$@"; then
 	failures+=("the broken-rig run passed on a rig with a cut wire")
-elif ! grep -q 'failed specs: bring-up-wire-ack1-' "$out/broken-rig/pytest.out"; then
+elif ! grep -q '^FAILED test_gpiohil.py::test_spec\[bring-up-wire-ack1-' "$out/broken-rig/pytest.out"; then
 	failures+=("the broken-rig run failed without naming wire ack1")
 fi
 log "done in $((SECONDS - start)) s"

@@ -1,9 +1,11 @@
 """gpiohil on a labgrid target: the QEMU tier's guest (env-qemu.yaml) or a
-real rig (env-rig.yaml). One test: power the target to its shell, deliver
-gpiohil where the environment says to, run lab/guest/gpiohil-lab-run
-there (the cdev kernel tests on the QEMU guest, gpiohil check, a latency
-bench), bring its results back through the console, and fail naming every
-spec that failed.
+real rig (env-rig.yaml). Power the target to its shell, deliver gpiohil
+where the environment says to, run lab/guest/gpiohil-lab-run there once
+(the cdev kernel tests on the QEMU guest, gpiohil check, a latency bench),
+bring its results back through the console; then one pytest test per
+gpiohil spec (test_spec[ID], the IDs listed before the boot by conftest.py),
+one for the kernel tests, and test_run for the whole, which fails naming
+every spec that failed.
 
 Run through lab/labgrid/run.sh, or:
   /usr/bin/python3 -m pytest --lg-env env-qemu.yaml lab/labgrid/test_gpiohil.py
@@ -86,30 +88,60 @@ def bring_back(lines, dest):
         pytest.fail(f"the results block did not unpack: {e}")
 
 
-def test_gpiohil(shell, runner, record_property):
+@pytest.fixture(scope="session")
+def run(shell, runner):
+    """One run of gpiohil-lab-run on the target, its results brought back:
+    the output lines, the exit status, gpiohil's JUnit report and each
+    spec's outcome by ID."""
     lines, _, code = shell.run(runner, timeout=1200)
     os.makedirs(OUT, exist_ok=True)
     bring_back(lines, OUT)
     with open(os.path.join(OUT, "run.log"), "w") as f:  # the output, less the results block
         f.write("\n".join(lines[:lines.index("GPIOHIL-BEGIN")] + lines[lines.index("GPIOHIL-END") + 1:]) + "\n")
     junit = os.path.join(OUT, "junit.xml")
-    assert os.path.exists(junit), "gpiohil check wrote no junit.xml"
+    if not os.path.exists(junit):
+        pytest.fail("gpiohil check wrote no junit.xml:\n" + "\n".join(lines[-40:]))
     root = ET.parse(junit).getroot()
-    # the rig, the tier and the measurements, onto pytest's own JUnit report
-    suite = root.find("testsuite")
+    specs = {}
+    for tc in root.iter("testcase"):
+        ident = next((p.get("value") for p in tc.iter("property") if p.get("name") == "gpiohil.id"), None)
+        if ident is None:
+            continue  # suite set-up that worked
+        why = next((e.get("message") or (e.text or "") for e in tc if e.tag in ("failure", "error", "skipped")), "")
+        specs[ident] = (tc.get("status"), why)
+    return {"lines": lines, "code": code, "junit": root, "specs": specs}
+
+
+def test_spec(run, spec):
+    """One gpiohil spec, as the target's run reported it."""
+    if spec not in run["specs"]:
+        pytest.fail(f"the run did not report spec {spec} (results in {OUT})")
+    status, why = run["specs"][spec]
+    if status in ("skipped", "pending"):
+        pytest.skip(why or "skipped")
+    if status != "passed":
+        pytest.fail(f"{spec} {status}: {why}", pytrace=False)
+
+
+def test_kernel_cdev(run):
+    """The cdev kernel tests, where the target has them (the QEMU guest)."""
+    marker = [line for line in run["lines"] if line.startswith("GPIOHIL-SPEC cdev-kernel-tests ")]
+    if not marker:
+        pytest.skip("the target has no cdev kernel tests (only the QEMU guest does)")
+    assert marker[0].split()[2] == "pass", f"the cdev kernel tests failed (results in {OUT}/cdev-tests.out)"
+
+
+def test_run(run, spec_list, record_testsuite_property):
+    """The run as a whole: it reported exactly the listed specs, every spec
+    passed, and the bench ran; gpiohil's rig, tier and measurement
+    properties go onto the test suite of pytest's own JUnit report."""
+    suite = run["junit"].find("testsuite")
     for prop in suite.find("properties") if suite is not None else []:
         if prop.get("name", "").startswith("gpiohil."):
-            record_property(prop.get("name"), prop.get("value"))
-    failed = []
-    for tc in root.iter("testcase"):
-        if tc.get("status") in ("passed", "skipped", "pending"):
-            continue
-        ident = tc.get("name")
-        for prop in tc.iter("property"):
-            if prop.get("name") == "gpiohil.id":
-                ident = prop.get("value")
-        failed.append(ident)
-    kernel = [line for line in lines if line.startswith("GPIOHIL-SPEC cdev-kernel-tests fail")]
+            record_testsuite_property(prop.get("name"), prop.get("value"))
+    unlisted = sorted(set(run["specs"]) - set(spec_list))
+    assert not unlisted, f"the run reported specs gpiohil check --list did not: {unlisted}"
+    failed = sorted(i for i, (status, _) in run["specs"].items() if status not in ("passed", "skipped", "pending"))
     assert not failed, f"failed specs: {', '.join(failed)} (results in {OUT})"
-    assert not kernel, f"the cdev kernel tests failed (results in {OUT}/cdev-tests.out)"
-    assert code == 0, "\n".join(lines[-40:])
+    assert run["code"] == 0, "\n".join(run["lines"][-40:])
+
