@@ -44,6 +44,11 @@ run() {
 	return $rc
 }
 
+# the host's gpiohil lists the specs before the boot (conftest.py)
+mkdir -p "$out"
+(cd "$repo" && go build -o "$out/gpiohil-host" ./cmd/gpiohil)
+export GPIOHIL_HOST_BIN=$out/gpiohil-host
+
 if [ -n "${LG_ENV:-}" ]; then
 	run rig "$LG_ENV" "$@"
 	exit
@@ -52,9 +57,6 @@ fi
 export GPIOHIL_VM_OUT=$repo/vm-out
 "$repo/fixtures/qemu/vm.sh" export "$out/guest"
 export LG_GUEST=$out/guest
-# the host's gpiohil lists the specs before the boot (conftest.py)
-(cd "$repo" && go build -o "$out/gpiohil-host" ./cmd/gpiohil)
-export GPIOHIL_HOST_BIN=$out/gpiohil-host
 failures=()
 run qemu env-qemu.yaml "$@" || failures+=("the qemu run did not pass")
 # the fixture is in the guest's /etc/gpiohil, and in lab/fixtures for the host's list
