@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/controllers/sim"
 )
 
 // Registration validates each capability group, all or nothing, and names
@@ -309,5 +310,65 @@ func TestPreProcess(t *testing.T) {
 			t.Fatalf("flags %v: pre-process at %d, query at %d", flags, pre, query)
 		}
 		must(t, f.Close(bg()))
+	}
+}
+
+// maskIOPanicker is the sim controller in mask-I/O form whose mask read or
+// write panics.
+type maskIOPanicker struct {
+	*sim.Controller
+	panicOn string // "read" or "write"
+}
+
+func (m *maskIOPanicker) ReadPinsMask(ctx context.Context, bank int) (uint64, error) {
+	if m.panicOn == "read" {
+		panic("mask read")
+	}
+	return m.Controller.ReadPinsMask(ctx, bank)
+}
+
+func (m *maskIOPanicker) WritePinsMask(ctx context.Context, bank int, set, clear uint64) error {
+	if m.panicOn == "write" {
+		panic("mask write")
+	}
+	return m.Controller.WritePinsMask(ctx, bank, set, clear)
+}
+
+// A panic in a mask-form read or write is contained like any other
+// controller panic: the call fails with a DriverPanicError, and the
+// framework goes on working.
+func TestMaskIOPanicsAreContained(t *testing.T) {
+	for _, which := range []string{"read", "write"} {
+		t.Run(which, func(t *testing.T) {
+			s, err := sim.New(sim.Config{Pins: 8, PinsPerBank: 8, MaskIO: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := clx.New(bg(), &maskIOPanicker{Controller: s, panicOn: which}, clx.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}, Direction: clx.Output})
+			must(t, err)
+			in, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{2}, Direction: clx.Input})
+			must(t, err)
+			var dp *clx.DriverPanicError
+			werr := out.Write(bg(), []byte{1})
+			rerr := in.Read(bg(), []byte{0})
+			got := map[string]error{"write": werr, "read": rerr}
+			for op, err := range got {
+				if panicked := errors.As(err, &dp) && errors.Is(err, clx.ErrControllerDriver); panicked != (op == which) {
+					t.Errorf("%s with a panicking mask %s: %v", op, which, err)
+				}
+			}
+			must(t, out.Close())
+			must(t, in.Close())
+			again, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}, Direction: clx.Input})
+			must(t, err)
+			must(t, again.Close())
+			// not deferred: an uncontained panic must end the test, not
+			// wait on the lock the panicking call held
+			must(t, f.Close(bg()))
+		})
 	}
 }
