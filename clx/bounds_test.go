@@ -73,3 +73,35 @@ func TestRaiseOutOfRange(t *testing.T) {
 		t.Fatalf("delivered %+v", ic)
 	}
 }
+
+// A controller's errors on the second bank name that bank, and the pin by
+// its controller-relative number (bank × pins per bank + index).
+func TestDriverErrorsNameTheSecondBanksPins(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		spec      fakeSpec
+		op        string
+		pin, bank int
+	}{
+		{"failing clear", fakeSpec{failClear: 1 << 1}, "clear-active", 9, 1},
+		{"active outside expected", fakeSpec{phantom: 1 << 6}, "query-active", 14, 1},
+		{"failing query", fakeSpec{errOn: "query"}, "query-active", -1, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.spec.pins, c.spec.perBank = 16, 8
+			fc := newFake(c.spec)
+			f := fc.framework(t)
+			_, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 9, ISR: func(clx.InterruptContext) bool { return true }})
+			must(t, err)
+			fc.fire(9)
+			errs, _ := f.Errors()
+			var pe *clx.PinError
+			if len(errs) == 0 || !errors.As(errs[0], &pe) || !errors.Is(errs[0], clx.ErrControllerDriver) {
+				t.Fatalf("errors %v", errs)
+			}
+			if pe.Op != c.op || pe.Pin != c.pin || pe.Bank != c.bank {
+				t.Errorf("%v: op %s pin %d bank %d, want %s pin %d bank %d", pe, pe.Op, pe.Pin, pe.Bank, c.op, c.pin, c.bank)
+			}
+		})
+	}
+}
