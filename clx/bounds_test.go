@@ -3,7 +3,9 @@ package clx_test
 import (
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/sim"
@@ -58,6 +60,10 @@ func TestRaiseOutOfRange(t *testing.T) {
 	f := fc.framework(t)
 	fc.raise(2)
 	fc.raise(-2)
+	fc.raise(clx.AllBanks) // the two banks there are, and no third
+	if errs, _ := f.Errors(); len(errs) != 0 {
+		t.Fatalf("raising banks that do not exist, or all: %v", errs)
+	}
 	delivered := make(chan clx.InterruptContext, 4)
 	c, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 0, ISR: func(ic clx.InterruptContext) bool {
 		delivered <- ic
@@ -103,5 +109,45 @@ func TestDriverErrorsNameTheSecondBanksPins(t *testing.T) {
 				t.Errorf("%v: op %s pin %d bank %d, want %s pin %d bank %d", pe, pe.Op, pe.Pin, pe.Bank, c.op, c.pin, c.bank)
 			}
 		})
+	}
+}
+
+// Options{} storms at DefaultStormThreshold: the pin is disabled after
+// exactly that many unclaimed deliveries in a row, plus the one that
+// crossed it.
+func TestDefaultStormThreshold(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	var calls atomic.Int32
+	c := r.connect(clx.InterruptConfig{Pin: 3, Mode: clx.LevelSensitive, ISR: func(clx.InterruptContext) bool {
+		calls.Add(1)
+		return false
+	}})
+	r.drive(3, clx.High)
+	select {
+	case <-c.Failed():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no storm detected")
+	}
+	var se *clx.StormError
+	if !errors.As(c.Err(), &se) || se.Count != clx.DefaultStormThreshold+1 || calls.Load() != clx.DefaultStormThreshold+1 {
+		t.Fatalf("storm %v after %d deliveries, want %d", c.Err(), calls.Load(), clx.DefaultStormThreshold+1)
+	}
+}
+
+// Every error reported outside a call reaches Options.OnError once and is
+// counted in Errors' total.
+func TestReportedErrorsReachOnErrorAndTheTotal(t *testing.T) {
+	var got []error
+	fc := newFake(fakeSpec{pins: 8, perBank: 8, failClear: 1 << 1})
+	f, err := clx.New(bg(), fc, clx.Options{OnError: func(err error) { got = append(got, err) }})
+	must(t, err)
+	defer f.Close(bg())
+	_, err = f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: func(clx.InterruptContext) bool { return true }})
+	must(t, err)
+	fc.fire(1)
+	fc.fire(1)
+	recent, total := f.Errors()
+	if total != 2 || len(recent) != 2 || len(got) != 2 || got[1] != recent[1] {
+		t.Fatalf("total %d, recent %v, OnError saw %v", total, recent, got)
 	}
 }
