@@ -99,12 +99,13 @@ func outcomes(r types.Report) []SpecOutcome {
 		if text == "" {
 			text = sr.LeafNodeType.String()
 		}
-		id := Slug(text)
-		if n := seen[id]; n > 0 {
+		base := Slug(text)
+		id := base
+		if n := seen[base]; n > 0 {
 			suffix := fmt.Sprintf("-%d", n+1)
-			id = strings.TrimRight(id[:min(len(id), maxIDLen-len(suffix))], "-") + suffix
+			id = strings.TrimRight(base[:min(len(base), maxIDLen-len(suffix))], "-") + suffix
 		}
-		seen[Slug(text)]++
+		seen[base]++
 		reason, _, _ := strings.Cut(sr.Failure.Message, "\n")
 		out = append(out, SpecOutcome{ID: id, Name: strings.TrimSpace(fmt.Sprintf("[%s] %s", sr.LeafNodeType, sr.FullText())),
 			Result: res, Duration: sr.RunTime, Reason: reason})
@@ -194,7 +195,7 @@ func (res Results) WriteMarkers(w io.Writer) {
 func formatValue(v float64) string {
 	s := fmt.Sprintf("%.3f", v)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	if s == "-0" || s == "" {
+	if s == "-0" {
 		return "0"
 	}
 	return s

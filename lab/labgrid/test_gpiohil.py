@@ -15,15 +15,15 @@ option; GPIOHIL_LG_OUT is where the results land (default
 vm-out/lab/labgrid/results); LG_PLACE, when labgrid-client reserved the
 place, is passed on so that gpiohil's rig lock names the place holding it.
 """
-import base64
-import binascii
-import io
 import os
 import shlex
-import tarfile
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import labresults  # noqa: E402  (lab/labresults.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -72,22 +72,6 @@ def runner(env, target, shell):
     return " ".join(f"{k}={shlex.quote(v)}" for k, v in setting.items()) + " " + cmd
 
 
-def bring_back(lines, dest):
-    """Unpacks the GPIOHIL-BEGIN … GPIOHIL-END block of the runner's output."""
-    try:
-        begin, end = lines.index("GPIOHIL-BEGIN"), lines.index("GPIOHIL-END")
-    except ValueError:
-        pytest.fail("the target printed no GPIOHIL-BEGIN … GPIOHIL-END block:\n" + "\n".join(lines[-40:]))
-    try:
-        data = base64.b64decode("".join(lines[begin + 1:end]), validate=True)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            members = [m for m in tar.getmembers() if (m.isfile() or m.isdir())
-                       and not os.path.isabs(m.name) and ".." not in m.name.split("/")]
-            tar.extractall(dest, members=members)
-    except (binascii.Error, tarfile.TarError) as e:
-        pytest.fail(f"the results block did not unpack: {e}")
-
-
 @pytest.fixture(scope="session")
 def run(shell, runner):
     """One run of gpiohil-lab-run on the target, its results brought back:
@@ -95,9 +79,13 @@ def run(shell, runner):
     spec's outcome by ID."""
     lines, _, code = shell.run(runner, timeout=1200)
     os.makedirs(OUT, exist_ok=True)
-    bring_back(lines, OUT)
+    try:
+        labresults.unpack(lines, OUT)
+        _, rest = labresults.split_block(lines)
+    except labresults.BlockError as e:
+        pytest.fail(f"{e}:\n" + "\n".join(lines[-40:]))
     with open(os.path.join(OUT, "run.log"), "w") as f:  # the output, less the results block
-        f.write("\n".join(lines[:lines.index("GPIOHIL-BEGIN")] + lines[lines.index("GPIOHIL-END") + 1:]) + "\n")
+        f.write("\n".join(rest) + "\n")
     junit = os.path.join(OUT, "junit.xml")
     if not os.path.exists(junit):
         pytest.fail("gpiohil check wrote no junit.xml:\n" + "\n".join(lines[-40:]))

@@ -14,16 +14,15 @@ Usage: gate.py LAVA-RUN.LOG [--artefacts DIR] [--results FILE]
 Exit status: 0 the job passed and no test case failed; 1 otherwise; 2 the
 log could not be read."""
 import argparse
-import base64
-import binascii
 import collections
-import io
 import json
 import os
 import sys
-import tarfile
 
 import yaml
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import labresults  # noqa: E402  (lab/labresults.py)
 
 
 def read_log(path):
@@ -49,33 +48,6 @@ def target_lines(entries):
     for e in entries:
         if e.get("lvl") == "target" and isinstance(e.get("msg"), str):
             yield e["msg"].rstrip("\r\n")
-
-
-def bring_back(lines, dest):
-    """Unpacks the last GPIOHIL-BEGIN … GPIOHIL-END block into dest; returns
-    the names unpacked, or an error string."""
-    block, inside, last = [], False, None
-    for line in lines:
-        if line.endswith("GPIOHIL-BEGIN"):
-            block, inside = [], True
-        elif line.endswith("GPIOHIL-END") and inside:
-            last, inside = block, False
-        elif inside:
-            block.append(line.strip())
-    if last is None:
-        return "no GPIOHIL-BEGIN … GPIOHIL-END block on the console"
-    try:
-        data = base64.b64decode("".join(last), validate=True)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
-            for m in members:
-                parts = os.path.normpath(m.name).split(os.sep)
-                if os.path.isabs(m.name) or ".." in parts:
-                    return f"the artefacts block holds a path outside its directory: {m.name}"
-            tar.extractall(dest, members=members)
-            return [m.name for m in members if m.isfile()]
-    except (binascii.Error, tarfile.TarError, OSError) as e:
-        return f"the artefacts block did not unpack: {e}"
 
 
 def main():
@@ -118,11 +90,11 @@ def main():
         lines = list(target_lines(entries))
         with open(os.path.join(args.artefacts, "console.log"), "w") as f:
             f.write("\n".join(lines) + "\n")
-        got = bring_back(lines, args.artefacts)
-        if isinstance(got, str):
-            print(f"artefacts: {got}")
-        else:
+        try:
+            got = labresults.unpack(lines, args.artefacts)
             print(f"artefacts: {len(got)} files from the target in {args.artefacts}")
+        except labresults.BlockError as e:
+            print(f"artefacts: {e}")
     if args.results:
         with open(args.results, "w") as f:
             json.dump({"job": job, "cases": tests}, f, indent=2, default=str)

@@ -80,15 +80,14 @@ run_job() {
 
 failures=()
 mkdir -p "$out/devices"
+render "$here/devices/gpiohil-qemu01.jinja2" "$out/devices/gpiohil-qemu01.yaml"
 for job in "${jobs[@]}"; do
 	case $job in
 	qemu-check)
-		render "$here/devices/gpiohil-qemu01.jinja2" "$out/devices/gpiohil-qemu01.yaml"
 		run_job qemu-check "$here/jobs/qemu-check.yaml" "$out/devices/gpiohil-qemu01.yaml" \
 			GUEST="$out/guest" CMDLINE="$cmdline" FIXTURE=qemu || failures+=("qemu-check did not pass")
 		;;
 	broken-rig)
-		render "$here/devices/gpiohil-qemu01.jinja2" "$out/devices/gpiohil-qemu01.yaml"
 		if run_job broken-rig "$here/jobs/qemu-check.yaml" "$out/devices/gpiohil-qemu01.yaml" \
 			GUEST="$out/guest" CMDLINE="$cmdline" FIXTURE=/etc/gpiohil/sim-open-ack1.yaml; then
 			failures+=("broken-rig passed on a rig with a cut wire")
