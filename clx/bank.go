@@ -136,7 +136,7 @@ func (b *bank) dispatchHeld(raised bool) {
 		b.dispatching = true
 		for raised || (b.pending.Load() && b.pending.Swap(false)) {
 			raised = false
-			if !b.f.closed.Load() {
+			if b.f.reachable() {
 				b.dispatchLocked()
 			}
 		}
@@ -372,7 +372,7 @@ func (b *bank) hwMaskLocked(p *intrPin) {
 // unmaskIfClearLocked unmasks p in hardware when nothing holds it masked.
 func (b *bank) unmaskIfClearLocked(p *intrPin) error {
 	bit := uint64(1) << p.index
-	if p.disabled || p.clientMasks > 0 || p.dispatchMasked || b.hwMasked&bit == 0 {
+	if p.disabled || p.clientMasks > 0 || p.dispatchMasked || b.hwMasked&bit == 0 || !b.f.reachable() {
 		return nil
 	}
 	f := b.f
@@ -415,7 +415,7 @@ func (b *bank) disablePinLocked(p *intrPin) {
 	b.storming &^= bit
 	p.stopTimer()
 	f := b.f
-	if !f.closed.Load() {
+	if f.reachable() {
 		if err := f.caps.disable.DisableInterrupt(f.ctx, &p.hw); err != nil {
 			f.report(driverErr("disable", p.pin, b.id, err))
 		}

@@ -117,6 +117,14 @@
 //     disabled; every holder's Err returns a *StormError.
 //   - A panicking ISR or DPC is recovered; that connection is disabled (the
 //     pin too, if it was the last) and its Err returns a *PanicError.
+//   - Removal: a driver whose hardware has gone away answers every call
+//     with an error wrapping ErrControllerGone. The first such answer
+//     marks the framework gone (Framework.Gone, Framework.Err): every
+//     interrupt connection fails with it, every later operation fails
+//     with it without calling the controller, dispatch stops, and
+//     closing connections and the framework programs nothing and
+//     succeeds. A driver that learns of its removal by itself raises its
+//     primary interrupt: the query that follows tells the framework.
 //   - Debounce with EmulateDebounce on a level-sensitive connection
 //     delivers once per stable assertion (the debounced level behaves as an
 //     edge): level refiring needs hardware debounce.
@@ -150,7 +158,7 @@
 // Every error wraps a sentinel (ErrInvalidArgument, ErrSharingViolation,
 // ErrOperationDenied, ErrBufferTooSmall, ErrNotSupported,
 // ErrControllerDriver, ErrInterruptStorm, ErrISRPanic, ErrClosed,
-// ErrIncompleteDriver, ErrInterruptDisabled) for errors.Is, usually inside
+// ErrIncompleteDriver, ErrInterruptDisabled, ErrControllerGone) for errors.Is, usually inside
 // a *PinError carrying the operation, pin, bank and holder for errors.As.
 //
 // # Lifetimes

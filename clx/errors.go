@@ -19,6 +19,12 @@ var (
 	ErrClosed            = errors.New("clx: closed")
 	ErrIncompleteDriver  = errors.New("clx: incomplete controller driver")
 	ErrInterruptDisabled = errors.New("clx: interrupt disabled")
+	// ErrControllerGone: the controller went away (a board unplugged, a
+	// chip whose device was removed). A driver returns an error wrapping
+	// it from any call once its hardware is gone; the framework then fails
+	// every connection with it and calls the controller no more (see
+	// Framework.Gone).
+	ErrControllerGone = errors.New("clx: controller gone")
 )
 
 // PinError is an error about one pin: the operation, the controller-relative

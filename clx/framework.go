@@ -73,6 +73,8 @@ type Framework struct {
 	errTotal int
 
 	suspendMu sync.Mutex // serializes Suspend and Resume
+
+	removal removal // the controller going away
 }
 
 // capabilities are the optional interfaces a controller implements,
@@ -133,12 +135,13 @@ func New(ctx context.Context, ctrl Controller, opts Options) (*Framework, error)
 		_ = guardLifecycle("Release", func() error { return ctrl.Release(ctx) })
 		return nil, err
 	}
-	if !opts.unguarded {
-		caps.guard()
-	}
 	lctx, cancel := context.WithCancel(context.Background())
 	f := &Framework{ctrl: ctrl, info: info, caps: caps, opts: opts, ctx: lctx, cancel: cancel,
 		conns: map[interface{ Close() error }]struct{}{}}
+	if !opts.unguarded {
+		f.caps.guard(&sentry{gone: f.markGone})
+	}
+	f.removal.init()
 	f.dpc.init()
 	for b := 0; b < info.Banks(); b++ {
 		f.banks = append(f.banks, newBank(f, b))
@@ -279,15 +282,27 @@ func (f *Framework) Close(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+		gone := f.Err() != nil
 		f.closed.Store(true)
-		if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx) }); err != nil {
-			errs = append(errs, fmt.Errorf("clx: close: stop: %w", asDriverErr(err)))
+		if !gone {
+			if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx) }); err != nil {
+				errs = append(errs, fmt.Errorf("clx: close: stop: %w", asDriverErr(err)))
+			}
 		}
 		if err := f.waitDispatch(ctx); err != nil {
 			errs = append(errs, err)
 		}
+		if gone {
+			select {
+			case <-f.removal.failed:
+			case <-ctx.Done():
+				errs = append(errs, fmt.Errorf("clx: close: failing connections of a gone controller: %w", ctx.Err()))
+			}
+		}
 		f.shutdown()
-		if err := guardLifecycle("Release", func() error { return f.ctrl.Release(ctx) }); err != nil {
+		// A gone controller's driver still frees what it holds on the
+		// host; that it answers "gone" is no error of the close.
+		if err := guardLifecycle("Release", func() error { return f.ctrl.Release(ctx) }); err != nil && !errors.Is(err, ErrControllerGone) {
 			errs = append(errs, fmt.Errorf("clx: close: release: %w", asDriverErr(err)))
 		}
 		f.closeErr = errors.Join(errs...)
@@ -348,6 +363,9 @@ func (f *Framework) suspendOrResume(ctx context.Context, op string, call func(Su
 	if f.closed.Load() {
 		return fmt.Errorf("clx: %s: %w", op, ErrClosed)
 	}
+	if err := f.goneErr(op, -1, -1); err != nil {
+		return err
+	}
 	if err := call(f.caps.suspender, ctx); err != nil {
 		return fmt.Errorf("clx: %s: %w", op, asDriverErr(err))
 	}
@@ -366,6 +384,9 @@ func (f *Framework) SetBankPower(ctx context.Context, bank int, on bool) error {
 	}
 	if bank < 0 || bank >= len(f.banks) {
 		return pinErr(op, -1, bank, ErrInvalidArgument)
+	}
+	if err := f.goneErr(op, -1, bank); err != nil {
+		return err
 	}
 	b := f.banks[bank]
 	b.lock()
@@ -386,6 +407,9 @@ func (f *Framework) SetBankPower(ctx context.Context, bank int, on bool) error {
 func (f *Framework) ControllerSpecificFunction(ctx context.Context, in []byte) ([]byte, error) {
 	if f.caps.specific == nil {
 		return nil, fmt.Errorf("clx: controller-specific function: %w", ErrNotSupported)
+	}
+	if err := f.goneErr("controller-specific function", -1, -1); err != nil {
+		return nil, err
 	}
 	out, err := f.caps.specific.ControllerSpecificFunction(ctx, in)
 	if err != nil {
@@ -438,7 +462,7 @@ type primary Framework
 // Raise implements PrimaryInterrupt.
 func (p *primary) Raise(bank int) {
 	f := (*Framework)(p)
-	if f.closed.Load() {
+	if !f.reachable() {
 		return
 	}
 	if bank == AllBanks {

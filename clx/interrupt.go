@@ -137,6 +137,9 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	if f.closed.Load() {
 		return nil, pinErr(op, cfg.Pin, -1, ErrClosed)
 	}
+	if err := f.goneErr(op, cfg.Pin, -1); err != nil {
+		return nil, err
+	}
 	if !f.caps.hasInterrupts {
 		return nil, pinErr(op, cfg.Pin, -1, fmt.Errorf("controller has no interrupt support: %w", ErrNotSupported))
 	}
@@ -167,6 +170,12 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	if f.closing {
 		f.mu.Unlock()
 		return nil, pinErr(op, cfg.Pin, b.id, ErrClosed)
+	}
+	// Checked again under f.mu: a removal found from here on fails the
+	// new connection with the others (failAllGone takes f.mu).
+	if err := f.goneErr(op, cfg.Pin, b.id); err != nil {
+		f.mu.Unlock()
+		return nil, err
 	}
 	if h := b.ioHolder[i]; h != nil {
 		f.mu.Unlock()
@@ -292,8 +301,8 @@ func (c *InterruptConn) Name() string { return c.name }
 // Pin returns the controller-relative pin.
 func (c *InterruptConn) Pin() int { return c.p.pin }
 
-// Err returns why the connection was disabled (a *StormError or a
-// *PanicError), or nil.
+// Err returns why the connection was disabled (a *StormError, a
+// *PanicError, or a *PinError wrapping ErrControllerGone), or nil.
 func (c *InterruptConn) Err() error {
 	if e := c.err.Load(); e != nil {
 		return *e
@@ -321,6 +330,8 @@ func (c *InterruptConn) usableLocked(op string) error {
 		return pinErr(op, c.p.pin, c.b.id, ErrClosed)
 	case c.f.closed.Load():
 		return pinErr(op, c.p.pin, c.b.id, ErrClosed)
+	case c.f.Err() != nil:
+		return c.f.goneErr(op, c.p.pin, c.b.id)
 	case c.Err() != nil || c.p.disabled || c.detached:
 		return pinErr(op, c.p.pin, c.b.id, fmt.Errorf("%w: %w", ErrInterruptDisabled, ErrOperationDenied))
 	}

@@ -72,6 +72,9 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 	if f.closed.Load() {
 		return nil, pinErr(op, -1, -1, ErrClosed)
 	}
+	if err := f.goneErr(op, -1, -1); err != nil {
+		return nil, err
+	}
 	if !f.caps.hasIO {
 		return nil, pinErr(op, -1, -1, fmt.Errorf("controller has no I/O support: %w", ErrNotSupported))
 	}
@@ -147,6 +150,10 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 	if f.closing {
 		f.mu.Unlock()
 		return nil, pinErr(op, -1, -1, ErrClosed)
+	}
+	if err := f.goneErr(op, -1, -1); err != nil {
+		f.mu.Unlock()
+		return nil, err
 	}
 	// Sharing rules, for every pin before touching any.
 	for _, g := range c.groups {
@@ -270,6 +277,9 @@ func (c *IOConn) Read(ctx context.Context, buf []byte) error {
 	if c.closed.Load() || c.f.closed.Load() {
 		return c.err(op, ErrClosed)
 	}
+	if cause := c.f.Err(); cause != nil {
+		return c.err(op, cause)
+	}
 	if c.dir == Output {
 		for i := range buf[:c.nbytes] {
 			buf[i] = byte(c.latch[i/8].Load() >> (8 * (i % 8)))
@@ -345,6 +355,9 @@ func (c *IOConn) Write(ctx context.Context, buf []byte) error {
 	}
 	if c.closed.Load() || c.f.closed.Load() {
 		return c.err(op, ErrClosed)
+	}
+	if cause := c.f.Err(); cause != nil {
+		return c.err(op, cause)
 	}
 	f := c.f
 	masks := f.info.Flags&IOAsMasks != 0
@@ -482,7 +495,7 @@ func (c *IOConn) Close() error {
 				}
 			}
 		}
-		if len(r.Pins) == 0 || f.closed.Load() {
+		if len(r.Pins) == 0 || !f.reachable() {
 			continue
 		}
 		b.lock()

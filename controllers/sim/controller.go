@@ -25,6 +25,7 @@ type Controller struct {
 	prepared  bool
 	banks     []regs
 	suspended bool   // between Suspend and Resume: no edge latches, nothing raises
+	removed   bool   // between Remove and Reinsert: every access fails with ErrRemoved
 	merged    uint64 // qualifying edges that found their status latched
 	bankSaved map[int]regs
 	observers []func(PadEvent)
@@ -52,6 +53,9 @@ func (c *Controller) Info() clx.Info {
 func (c *Controller) Prepare(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.removed {
+		return ErrRemoved
+	}
 	c.prepared = true
 	return nil
 }
@@ -68,6 +72,10 @@ func (c *Controller) Release(ctx context.Context) error {
 func (c *Controller) Start(ctx context.Context, irq clx.PrimaryInterrupt) error {
 	var p pending
 	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		return ErrRemoved
+	}
 	if !c.prepared {
 		c.mu.Unlock()
 		return errors.New("sim: start before prepare")
@@ -85,6 +93,9 @@ func (c *Controller) Start(ctx context.Context, irq clx.PrimaryInterrupt) error 
 func (c *Controller) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.removed {
+		return ErrRemoved
+	}
 	for b := range c.banks {
 		r := &c.banks[b]
 		r.enable, r.status, r.mask = 0, 0, 0
@@ -99,6 +110,9 @@ func (c *Controller) Stop(ctx context.Context) error {
 func (c *Controller) Suspend(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.removed {
+		return ErrRemoved
+	}
 	if !c.started {
 		return errors.New("sim: suspend a controller that is not running")
 	}
@@ -112,6 +126,10 @@ func (c *Controller) Suspend(ctx context.Context) error {
 func (c *Controller) Resume(ctx context.Context) error {
 	var p pending
 	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		return ErrRemoved
+	}
 	if !c.suspended {
 		c.mu.Unlock()
 		return errors.New("sim: resume a controller that is not suspended")
@@ -407,6 +425,10 @@ func (c *Controller) RestoreBankContext(ctx context.Context, bank int) error {
 	c.busAccess()
 	var p pending
 	c.mu.Lock()
+	if c.removed {
+		c.mu.Unlock()
+		return ErrRemoved
+	}
 	s, ok := c.bankSaved[bank]
 	if !ok || bank < 0 || bank >= len(c.banks) {
 		c.mu.Unlock()
@@ -423,6 +445,9 @@ func (c *Controller) RestoreBankContext(ctx context.Context, bank int) error {
 // understands one request, "identify", answered with a description of
 // its configuration.
 func (c *Controller) ControllerSpecificFunction(ctx context.Context, in []byte) ([]byte, error) {
+	if c.Removed() {
+		return nil, ErrRemoved
+	}
 	if string(in) != "identify" {
 		return nil, fmt.Errorf("sim: unknown controller-specific request %q: %w", in, clx.ErrNotSupported)
 	}

@@ -81,6 +81,9 @@ func (c *Controller) lockBank(bank int) (*regs, error) {
 }
 
 func (c *Controller) bankRegs(bank int) (*regs, error) {
+	if c.removed {
+		return nil, ErrRemoved
+	}
 	if bank < 0 || bank >= len(c.banks) {
 		return nil, fmt.Errorf("sim: no bank %d: %w", bank, clx.ErrInvalidArgument)
 	}
