@@ -49,6 +49,13 @@ type target interface {
 	// edgeCountsInexact says why those counts cannot account for every
 	// edge sent, or "".
 	edgeCountsInexact() string
+	// removalUnsupported says why the controller cannot be removed, or
+	// "" when removeController can; removeController takes it away as an
+	// unplugged board goes, reinsertController brings it back under a
+	// new framework.
+	removalUnsupported() string
+	removeController(ctx context.Context) error
+	reinsertController(ctx context.Context) (*clx.Framework, error)
 	// close releases what the target holds beyond the framework.
 	close()
 }

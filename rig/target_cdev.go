@@ -133,3 +133,22 @@ func (t *cdevTarget) close() {
 		t.gpiosim.Close()
 	}
 }
+
+// removalUnsupported: the rig has no way to unplug a board's controller,
+// and on the QEMU tier removing the gpio-sim chip under open line
+// requests is not survivable on the guest's kernel.
+func (t *cdevTarget) removalUnsupported() string {
+	if t.gpiosim == nil {
+		return "the rig cannot unplug a board's GPIO controller"
+	}
+	return "removing a gpio-sim chip while its lines are requested is unsafe before Linux 6.9, " +
+		"which first guards gpiolib's chip pointer against removal; on the guest's 6.1 it corrupted the kernel"
+}
+
+func (t *cdevTarget) removeController(context.Context) error {
+	return fmt.Errorf("%w: %s", ErrUnsupported, t.removalUnsupported())
+}
+
+func (t *cdevTarget) reinsertController(context.Context) (*clx.Framework, error) {
+	return nil, fmt.Errorf("%w: %s", ErrUnsupported, t.removalUnsupported())
+}

@@ -15,8 +15,9 @@ import (
 // fixture's delay and faults).
 type simTarget struct {
 	padTarget
-	ctrl *sim.Controller
-	fw   *clx.Framework
+	ctrl    *sim.Controller
+	fw      *clx.Framework
+	onError func(error)
 }
 
 func openSimTarget(ctx context.Context, fx *fixtures.Fixture, onError func(error)) (target, error) {
@@ -28,7 +29,7 @@ func openSimTarget(ctx context.Context, fx *fixtures.Fixture, onError func(error
 	if err != nil {
 		return nil, err
 	}
-	return &simTarget{padTarget: newPadTarget(ctrl, ctrl.Info().TotalPins, fx), ctrl: ctrl, fw: fw}, nil
+	return &simTarget{padTarget: newPadTarget(ctrl, ctrl.Info().TotalPins, fx), ctrl: ctrl, fw: fw, onError: onError}, nil
 }
 
 func (t *simTarget) framework() *clx.Framework { return t.fw }
@@ -54,3 +55,22 @@ func (t *simTarget) mergedEdges() uint64 { return t.ctrl.MergedEdges() }
 func (t *simTarget) lostEdges() uint64 { return 0 }
 
 func (t *simTarget) edgeCountsInexact() string { return "" }
+
+func (t *simTarget) removalUnsupported() string { return "" }
+
+// removeController removes the simulated controller (sim.Controller.Remove).
+func (t *simTarget) removeController(context.Context) error {
+	t.ctrl.Remove()
+	return nil
+}
+
+// reinsertController reinserts it and registers it under a new framework.
+func (t *simTarget) reinsertController(ctx context.Context) (*clx.Framework, error) {
+	t.ctrl.Reinsert()
+	fw, err := clx.New(ctx, t.ctrl, clx.Options{OnError: t.onError})
+	if err != nil {
+		return nil, err
+	}
+	t.fw = fw
+	return fw, nil
+}

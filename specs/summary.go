@@ -157,17 +157,19 @@ func table(w io.Writer, title, header string) *tabwriter.Writer {
 	return tw
 }
 
-// writeDriverErrors counts the storms apart — the storm spec provokes
-// one on purpose — and lists the first other errors.
+// writeDriverErrors counts the storms, panics and removals apart — specs
+// provoke one of each on purpose — and lists the first other errors.
 func (res Results) writeDriverErrors(w io.Writer) {
 	var other []error
-	storms, panics := 0, 0
+	storms, panics, removals := 0, 0, 0
 	for _, e := range res.DriverErrors {
 		switch {
 		case errors.Is(e, clx.ErrInterruptStorm):
 			storms++
 		case errors.Is(e, clx.ErrISRPanic):
 			panics++
+		case errors.Is(e, clx.ErrControllerGone):
+			removals++
 		default:
 			other = append(other, e)
 		}
@@ -177,6 +179,9 @@ func (res Results) writeDriverErrors(w io.Writer) {
 	}
 	if panics > 0 {
 		fmt.Fprintf(w, "\nPanicking ISRs contained: %d (the containment spec provokes one)\n", panics)
+	}
+	if removals > 0 {
+		fmt.Fprintf(w, "\nController removals noticed by dispatch: %d (the removal spec provokes one)\n", removals)
 	}
 	if len(other) == 0 && res.LostEvents == 0 {
 		return

@@ -1,0 +1,40 @@
+package rig
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// RemoveController takes the target's controller away under whatever
+// connections are open, as an unplugged board goes: its lines stop being
+// driven and Framework reports it gone (clx.Framework.Gone). It fails with
+// ErrUnsupported, saying why, where the tier cannot remove its controller
+// (RemovalUnsupported). ReinsertController undoes it.
+func (r *Rig) RemoveController(ctx context.Context) error {
+	if err := r.target.removeController(ctx); err != nil {
+		return fmt.Errorf("rig %s: remove the controller: %w", r.Fixture.Name, err)
+	}
+	return nil
+}
+
+// RemovalUnsupported says why the tier cannot remove its controller, or
+// "" when RemoveController can.
+func (r *Rig) RemovalUnsupported() string { return r.target.removalUnsupported() }
+
+// ReinsertController brings a removed controller back as a new device:
+// the old framework is closed (its connections already failed) and
+// Framework is a new one over the controller at its reset state.
+func (r *Rig) ReinsertController(ctx context.Context) error {
+	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := r.Framework.Close(closeCtx); err != nil {
+		return fmt.Errorf("rig %s: close the removed controller's framework: %w", r.Fixture.Name, err)
+	}
+	fw, err := r.target.reinsertController(ctx)
+	if err != nil {
+		return fmt.Errorf("rig %s: reinsert the controller: %w", r.Fixture.Name, err)
+	}
+	r.Framework = fw
+	return nil
+}

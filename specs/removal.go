@@ -1,0 +1,73 @@
+package specs
+
+import (
+	"errors"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/rig/proto"
+)
+
+// The target's controller goes away with connections open, as an
+// unplugged board does: judged from the wires and from the clients.
+var _ = node(func() {
+	Describe("Controller removal", Label("removal"), func() {
+		It("fails every connection with a typed error when the controller goes away, lets go of its lines, answers nothing, and serves again once it is back", Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
+			needCap("MCU pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
+			r := prepare(ctx)
+			if why := r.RemovalUnsupported(); why != "" {
+				Skip(why)
+			}
+			p := pair(0)
+			t := Fixture().Timing
+			rs := respondBoth(ctx, p)
+			for i, l := range []bool{false, true} {
+				Expect(probe(ctx, p, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "edge %d before the removal", i)
+			}
+			release(ctx, p.Ack.Name, proto.PullDown)
+			settle(ctx)
+			Expect(mcuReads(ctx, p.Ack)).To(BeTrue(), "the ack line %s does not drive high over the MCU's pull-down", p.Ack.Line)
+			held := ioConnect(ctx, clx.IOConfig{Pins: []int{pair(0).Stimulus.TargetPin}, Direction: clx.Input, Shared: true, Name: "removal spec reader"})
+
+			old := r.Framework
+			reinserted := false
+			DeferCleanup(func(ctx SpecContext) {
+				if !reinserted {
+					Expect(r.ReinsertController(ctx)).To(Succeed())
+				}
+			})
+			Expect(r.RemoveController(ctx)).To(Succeed())
+			Eventually(ctx, old.Gone()).WithTimeout(t.ProbeTimeout).Should(BeClosed(), "the framework did not learn of the removal")
+			Expect(errors.Is(old.Err(), clx.ErrControllerGone)).To(BeTrue(), "got %v", old.Err())
+			Eventually(ctx, rs.Conn().Failed()).WithTimeout(t.ProbeTimeout).Should(BeClosed(), "the responder's interrupt connection did not fail")
+			var pe *clx.PinError
+			Expect(errors.As(rs.Conn().Err(), &pe)).To(BeTrue(), "got %v", rs.Conn().Err())
+			Expect(pe.Pin).To(Equal(p.Stimulus.TargetPin))
+			Expect(errors.Is(pe, clx.ErrControllerGone)).To(BeTrue())
+			Expect(errors.Is(held.Read(ctx, make([]byte, 1)), clx.ErrControllerGone)).To(BeTrue(), "a read from a removed controller")
+			_, err := old.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output})
+			Expect(errors.Is(err, clx.ErrControllerGone)).To(BeTrue(), "a connection to a removed controller: %v", err)
+
+			settle(ctx)
+			Expect(mcuReads(ctx, p.Ack)).To(BeFalse(), "the removed target still drives the ack line %s", p.Ack.Line)
+			for i, l := range []bool{false, true} {
+				Expect(probe(ctx, p, l, t.Quiet).TimedOut).To(BeTrue(), "edge %d answered by a removed controller", i)
+			}
+			Expect(rs.Close()).To(Succeed(), "closing a connection to a removed controller")
+			Expect(held.Close()).To(Succeed(), "closing a connection to a removed controller")
+
+			Expect(r.ReinsertController(ctx)).To(Succeed())
+			reinserted = true
+			Expect(r.Framework).NotTo(BeIdenticalTo(old))
+			drive(ctx, p.Stimulus.Name, true)
+			settle(ctx)
+			again := respondBoth(ctx, p)
+			for i, l := range []bool{false, true} {
+				Expect(probe(ctx, p, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "edge %d after the controller came back", i)
+			}
+			Expect(again.Deliveries()).To(Equal(2))
+		}, SpecTimeout(specTimeout))
+	})
+})
