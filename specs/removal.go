@@ -15,11 +15,11 @@ import (
 var _ = node(func() {
 	Describe("Controller removal", Label("removal"), func() {
 		It("fails every connection with a typed error when the controller goes away, lets go of its lines, answers nothing, and serves again once it is back", Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
-			needCap("MCU pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
 			r := prepare(ctx)
 			if why := r.RemovalUnsupported(); why != "" {
 				Skip(why)
 			}
+			needCap("MCU pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
 			p := pair(0)
 			t := Fixture().Timing
 			rs := respondBoth(ctx, p)

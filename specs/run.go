@@ -23,6 +23,7 @@ type Options struct {
 	JSONReport  string // file to write Ginkgo's JSON report (with measurements) to, if set
 	Verbose     bool   // print every spec as it runs
 	Color       bool   // colour the output (a terminal)
+	FailFast    bool   // stop at the first failing spec
 	// Version is gpiohil's version, for the JUnit report's properties.
 	Version string
 }
@@ -45,6 +46,7 @@ func Run(ctx context.Context, opts Options) (Results, error) {
 	configured, given = opts.Fixture, r
 	sc, rc := GinkgoConfiguration()
 	sc.LabelFilter = opts.LabelFilter
+	sc.FailFast = opts.FailFast
 	rc.JUnitReport = opts.JUnitReport
 	rc.JSONReport = opts.JSONReport
 	rc.Verbose = opts.Verbose
