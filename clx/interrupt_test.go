@@ -614,3 +614,33 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A debounced change that completes while its connection is masked (the
+// line changed before the mask, the timeout ends after it) is held, not
+// delivered, and is delivered once, with its level, on unmask.
+func TestDebouncedChangeWhileMasked(t *testing.T) {
+	const db = 10 * time.Millisecond
+	for _, sc := range []struct {
+		name string
+		cfg  sim.Config
+	}{{"native", sim.Config{}}, {"emulated", sim.Config{EmulateDebounce: true}}} {
+		t.Run(sc.name, func(t *testing.T) {
+			r := newSimRig(t, sc.name, sc.cfg, clx.Options{})
+			rec := &recorder{claim: true}
+			r.drive(1, clx.Low)
+			c := r.connect(clx.InterruptConfig{Pin: 1, Polarity: clx.ActiveBoth, Debounce: db, ISR: rec.isr})
+			r.drive(1, clx.High)
+			must(t, c.Mask(bg()))
+			r.clock.Advance(2 * db)
+			r.idle()
+			if rec.count() != 0 {
+				t.Fatalf("delivered while masked: %v", rec.levels())
+			}
+			must(t, c.Unmask(bg()))
+			r.idle()
+			if fmt.Sprint(rec.levels()) != "[high]" {
+				t.Fatalf("after unmask: %v, want [high]", rec.levels())
+			}
+		})
+	}
+}
