@@ -309,6 +309,9 @@ func TestPreProcess(t *testing.T) {
 		if pre < 0 || query < 0 || pre > query {
 			t.Fatalf("flags %v: pre-process at %d, query at %d", flags, pre, query)
 		}
+		if recent, total := f.Errors(); total != 0 {
+			t.Fatalf("flags %v: a pre-process that succeeds reported %v", flags, recent)
+		}
 		must(t, f.Close(bg()))
 	}
 }

@@ -128,6 +128,8 @@ func TestOneWayIOControllers(t *testing.T) {
 			defer f.Close(bg())
 			_, err = f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}, Direction: c.refused})
 			wantPinError(t, "the missing direction", err, clx.ErrNotSupported, -1, -1)
+			_, err = f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: func(clx.InterruptContext) bool { return true }})
+			wantPinError(t, "an interrupt on an I/O-only controller", err, clx.ErrNotSupported, 1, -1)
 			conn, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}, Direction: 1 - c.refused})
 			must(t, err)
 			buf := []byte{1}

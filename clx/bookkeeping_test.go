@@ -1,0 +1,117 @@
+package clx_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/controllers/sim"
+)
+
+// Ordinary work — edges, levels claimed, masking, closing — reports no
+// error on any configuration: every report is a real fault.
+func TestOrdinaryWorkReportsNothing(t *testing.T) {
+	for _, sc := range simConfigs {
+		t.Run(sc.name, func(t *testing.T) {
+			r := newSimRig(t, sc.name, sc.cfg, clx.Options{})
+			edge, level := &recorder{claim: true}, &recorder{}
+			e := r.connect(clx.InterruptConfig{Pin: 1, Polarity: clx.ActiveBoth, ISR: edge.isr})
+			var l *clx.InterruptConn
+			level.onCall = func(ic clx.InterruptContext) {
+				// Silence the level from inside its ISR, as a driver acks
+				// a device.
+				_ = r.sim.DrivePad(2, clx.Low)
+			}
+			level.claim = true
+			l = r.connect(clx.InterruptConfig{Pin: 2, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, ISR: level.isr})
+			out := r.connectIO(clx.IOConfig{Pins: []int{3, 4}, Direction: clx.Output})
+			for i := 0; i < 3; i++ {
+				r.drive(1, clx.High)
+				r.drive(1, clx.Low)
+				r.drive(2, clx.High)
+				must(t, out.Write(bg(), []byte{byte(i)}))
+			}
+			must(t, e.Mask(bg()))
+			r.drive(1, clx.High)
+			must(t, e.Unmask(bg()))
+			r.idle()
+			must(t, l.Close())
+			must(t, e.Close())
+			must(t, out.Close())
+			if edge.count() == 0 || level.count() != 3 {
+				t.Fatalf("deliveries: %d edge, %d level (want 3)", edge.count(), level.count())
+			}
+			if errs := r.dispatchErrors(); len(errs) != 0 {
+				t.Fatalf("reported during ordinary work: %v", errs)
+			}
+		})
+	}
+}
+
+// Connections without a name are named after their kind and a serial
+// number counting up from 1 across both kinds.
+func TestDefaultNames(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	io := r.connectIO(clx.IOConfig{Pins: []int{1}})
+	ic := r.connect(clx.InterruptConfig{Pin: 2, ISR: func(clx.InterruptContext) bool { return true }})
+	io2 := r.connectIO(clx.IOConfig{Pins: []int{3}})
+	if io.Name() != "io#1" || ic.Name() != "interrupt#2" || io2.Name() != "io#3" {
+		t.Fatalf("names %q %q %q, want io#1 interrupt#2 io#3", io.Name(), ic.Name(), io2.Name())
+	}
+}
+
+// A shared pin whose every connection failed (a panicking ISR) stays
+// disabled until they are closed: a new shared connection is refused
+// with ErrInterruptDisabled, naming no holder, and after the close it is
+// served.
+func TestSharedPinDisabledByAPanic(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	bad := r.connect(clx.InterruptConfig{Pin: 1, Shared: true, ISR: func(clx.InterruptContext) bool { panic("isr") }})
+	r.drive(1, clx.High)
+	select {
+	case <-bad.Failed():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the panicking connection did not fail")
+	}
+	rec := &recorder{claim: true}
+	_, err := r.f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, Shared: true, ISR: rec.isr})
+	var pe *clx.PinError
+	if !errors.Is(err, clx.ErrInterruptDisabled) || !errors.As(err, &pe) || pe.Holder != "" {
+		t.Fatalf("shared connect to a disabled pin: %v", err)
+	}
+	must(t, bad.Close())
+	r.drive(1, clx.Low)
+	r.connect(clx.InterruptConfig{Pin: 1, Shared: true, ISR: rec.isr})
+	r.drive(1, clx.High)
+	if rec.count() != 1 {
+		t.Fatalf("%d deliveries after the disabled connection closed, want 1", rec.count())
+	}
+}
+
+// A holder that masks a shared pin and then closes takes its mask with it:
+// the other holder is served again.
+func TestClosingAMaskingHolderUnmasks(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	stays := &recorder{claim: true}
+	leaves := r.connect(clx.InterruptConfig{Pin: 1, Shared: true, ISR: func(clx.InterruptContext) bool { return true }})
+	r.connect(clx.InterruptConfig{Pin: 1, Shared: true, ISR: stays.isr})
+	must(t, leaves.Mask(bg()))
+	must(t, leaves.Close())
+	r.drive(1, clx.High)
+	if stays.count() != 1 {
+		t.Fatalf("%d deliveries after the masking holder left, want 1", stays.count())
+	}
+}
+
+// Closing an interrupt connection frees its pin for exclusive I/O.
+func TestClosedInterruptFreesThePin(t *testing.T) {
+	r := newSimRig(t, "mmio", sim.Config{}, clx.Options{})
+	ic, err := r.f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: func(clx.InterruptContext) bool { return true }})
+	must(t, err)
+	if _, err := r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}, Direction: clx.Output}); !errors.Is(err, clx.ErrSharingViolation) {
+		t.Fatalf("output on an interrupt pin: %v", err)
+	}
+	must(t, ic.Close())
+	r.connectIO(clx.IOConfig{Pins: []int{1}, Direction: clx.Output})
+}
