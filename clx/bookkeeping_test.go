@@ -115,3 +115,96 @@ func TestClosedInterruptFreesThePin(t *testing.T) {
 	must(t, ic.Close())
 	r.connectIO(clx.IOConfig{Pins: []int{1}, Direction: clx.Output})
 }
+
+// A controller's I/O errors on the second bank name the pin by its
+// controller-relative number and the bank: connect, read, write and the
+// disconnect a close makes.
+func TestIOErrorsOnTheSecondBank(t *testing.T) {
+	for _, op := range []string{"connect", "read", "write", "disconnect"} {
+		t.Run(op, func(t *testing.T) {
+			fc := newFake(fakeSpec{pins: 16, perBank: 8, errOn: op})
+			f := fc.framework(t)
+			dir := clx.Input
+			if op == "write" {
+				dir = clx.Output
+			}
+			c, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{10, 9}, Direction: dir})
+			if op != "connect" {
+				must(t, err)
+				switch op {
+				case "read":
+					err = c.Read(bg(), make([]byte, 1))
+				case "write":
+					err = c.Write(bg(), []byte{3})
+				case "disconnect":
+					err = c.Close()
+				}
+			}
+			wantPinError(t, op, err, clx.ErrControllerDriver, 10, 1)
+			if !errors.Is(err, errInjected) {
+				t.Errorf("%s: the controller's own error is lost: %v", op, err)
+			}
+		})
+	}
+}
+
+// Sharing bookkeeping: a sharing violation on the second bank names the
+// pin; shared readers keep an exclusive client out until the last one
+// closes; a pin whose interrupt connections all failed is still held
+// until they close, by a holder the error cannot name.
+func TestSharingBookkeeping(t *testing.T) {
+	r := newSimRig(t, "two banks", sim.Config{Pins: 16, PinsPerBank: 8}, clx.Options{})
+	r.connectIO(clx.IOConfig{Pins: []int{9}, Direction: clx.Output, Name: "holder"})
+	_, err := r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{12, 9}})
+	var pe *clx.PinError
+	if !errors.As(err, &pe) || pe.Pin != 9 || pe.Bank != 1 || pe.Holder != "holder" {
+		t.Fatalf("sharing violation on bank 1: %v", err)
+	}
+
+	a, err := r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{3}, Shared: true, Name: "reader a"})
+	must(t, err)
+	b, err := r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{3}, Shared: true, Name: "reader b"})
+	must(t, err)
+	must(t, a.Close())
+	if _, err := r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{3}, Direction: clx.Output}); !errors.Is(err, clx.ErrSharingViolation) {
+		t.Fatalf("output while one shared reader remains: %v", err)
+	}
+	must(t, b.Close())
+	r.connectIO(clx.IOConfig{Pins: []int{3}, Direction: clx.Output})
+
+	bad := r.connect(clx.InterruptConfig{Pin: 5, ISR: func(clx.InterruptContext) bool { panic("isr") }})
+	r.drive(5, clx.High)
+	select {
+	case <-bad.Failed():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the panicking connection did not fail")
+	}
+	_, err = r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{5}, Direction: clx.Output})
+	if !errors.As(err, &pe) || !errors.Is(err, clx.ErrSharingViolation) || pe.Holder != "an interrupt connection" {
+		t.Fatalf("output on a pin whose failed interrupt is still open: %v", err)
+	}
+	must(t, bad.Close())
+	r.connectIO(clx.IOConfig{Pins: []int{5}, Direction: clx.Output})
+}
+
+// An input connection wider than 64 pins, across banks, reads every pin
+// in its place.
+func TestWideInputConnection(t *testing.T) {
+	r := newSimRig(t, "wide", sim.Config{Pins: 128, PinsPerBank: 64}, clx.Options{})
+	pins := make([]int, 72)
+	for i := range pins {
+		pins[i] = 127 - i // across both banks, in reverse
+	}
+	in := r.connectIO(clx.IOConfig{Pins: pins})
+	for _, high := range []int{0, 5, 63, 64, 70, 71} {
+		must(t, r.sim.DrivePad(pins[high], clx.High))
+	}
+	buf := make([]byte, 9)
+	must(t, in.Read(bg(), buf))
+	want := []byte{0b100001, 0, 0, 0, 0, 0, 0, 0b10000000, 0b11000001}
+	for i := range want {
+		if buf[i] != want[i] {
+			t.Fatalf("read % 08b, want % 08b", buf, want)
+		}
+	}
+}
