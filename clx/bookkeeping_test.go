@@ -208,3 +208,26 @@ func TestWideInputConnection(t *testing.T) {
 		}
 	}
 }
+
+// Storms count unclaimed deliveries in a row: a level that an unclaiming
+// ISR lets go of each time (it drops before the unmask) ends the run, so
+// many separate assertions are never a storm.
+func TestSeparateUnclaimedLevelsAreNoStorm(t *testing.T) {
+	for _, sc := range simConfigs {
+		t.Run(sc.name, func(t *testing.T) {
+			r := newSimRig(t, sc.name, sc.cfg, clx.Options{StormThreshold: 5})
+			rec := &recorder{onCall: func(clx.InterruptContext) { _ = r.sim.DrivePad(2, clx.Low) }}
+			c := r.connect(clx.InterruptConfig{Pin: 2, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, ISR: rec.isr})
+			for i := 0; i < 12; i++ {
+				r.drive(2, clx.High)
+			}
+			r.idle()
+			if err := c.Err(); err != nil {
+				t.Fatalf("after %d separate unclaimed assertions: %v", rec.count(), err)
+			}
+			if rec.count() != 12 {
+				t.Fatalf("%d deliveries, want 12", rec.count())
+			}
+		})
+	}
+}
