@@ -11,7 +11,7 @@
 // wire-level operations, by wire and pair name. Every spec is
 // labelled by area (bring-up, io, glitch, drive, active-low, interrupts,
 // shared, timestamps, lost-edges, masking, suspend, debounce, emulation,
-// storms, containment, stress, latency) and by the capability it needs
+// storms, containment, removal, stress, latency) and by the capability it needs
 // (cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs, cap:fast-sense,
 // cap:open-drain); a spec the rig cannot support is skipped with the
 // reason.
