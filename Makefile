@@ -16,6 +16,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags spectree ./clx ./controllers/sim
 
 race:
 	$(GO) test -race -count=1 ./...

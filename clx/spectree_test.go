@@ -1,3 +1,5 @@
+//go:build spectree
+
 package clx_test
 
 import (

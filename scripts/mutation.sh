@@ -6,8 +6,9 @@
 #
 #   unit       the package's own tests (what make test catches)
 #   spec-tree  the spec tree alone, on every sim fixture, run from the
-#              package's test binary (specs/treetest): what gpiohil check
-#              catches. One mutant at a time, since the specs time edges.
+#              package's test binary built with the spectree tag
+#              (specs/treetest): what gpiohil check catches. One mutant at
+#              a time, since the specs time edges.
 #
 # Prints each package's score per stage and the mutants that lived; the
 # machine-readable results land in $GPIOHIL_MUTATION_OUT (default
@@ -35,8 +36,8 @@ fi
 status=0
 for stage in ${MUTATION_STAGES:-unit spec-tree}; do
 	case $stage in
-	unit) suffix='' workers=$(nproc) coefficient=40 min=${MUTATION_MIN:-} tree='' ;;
-	spec-tree) suffix=-spec-tree workers=1 coefficient=3 min=${MUTATION_SPEC_MIN:-} tree=$fixtures ;;
+	unit) suffix='' workers=$(nproc) coefficient=40 min=${MUTATION_MIN:-} tree='' tags='' ;;
+	spec-tree) suffix=-spec-tree workers=1 coefficient=3 min=${MUTATION_SPEC_MIN:-} tree=$fixtures tags=spectree ;;
 	*) echo "mutation: unknown stage $stage (unit, spec-tree)" >&2; exit 2 ;;
 	esac
 	for pkg in ${MUTATION_PACKAGES:-clx controllers/sim}; do
@@ -46,7 +47,7 @@ for stage in ${MUTATION_STAGES:-unit spec-tree}; do
 		# coefficient leaves room for that on a slow machine (a mutant
 		# that hangs still times out); the spec tree's run is long
 		# enough to dwarf the compile.
-		GPIOHIL_SPEC_TREE=$tree "$bin/gremlins" unleash --workers "$workers" --timeout-coefficient "$coefficient" \
+		GPIOHIL_SPEC_TREE=$tree "$bin/gremlins" unleash --tags "$tags" --workers "$workers" --timeout-coefficient "$coefficient" \
 			-o "$out/$name.json" "./$pkg" >"$out/$name.log" 2>&1 || true
 		secs=$(($(date +%s) - start))
 		killed=$(grep -c '^ *KILLED' "$out/$name.log" || true)

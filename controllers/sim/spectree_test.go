@@ -1,3 +1,5 @@
+//go:build spectree
+
 package sim_test
 
 import (
