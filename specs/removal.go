@@ -29,7 +29,7 @@ var _ = node(func() {
 			release(ctx, p.Ack.Name, proto.PullDown)
 			settle(ctx)
 			Expect(mcuReads(ctx, p.Ack)).To(BeTrue(), "the ack line %s does not drive high over the MCU's pull-down", p.Ack.Line)
-			held := ioConnect(ctx, clx.IOConfig{Pins: []int{pair(0).Stimulus.TargetPin}, Direction: clx.Input, Shared: true, Name: "removal spec reader"})
+			held := ioConnect(ctx, clx.IOConfig{Pins: []int{p.Stimulus.TargetPin}, Direction: clx.Input, Shared: true, Name: "removal spec reader"})
 
 			old := r.Framework
 			reinserted := false
