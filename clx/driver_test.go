@@ -146,6 +146,33 @@ func TestControllerDriverFaults(t *testing.T) {
 			t.Fatalf("mask: %v", err)
 		}
 	})
+	t.Run("failing mask in dispatch", func(t *testing.T) {
+		// A level pin is masked around its routines: a mask the
+		// controller reports failed there is reported, naming the pin.
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, failMask: 1 << 3})
+		f := fc.framework(t)
+		var n int
+		_, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 3, Mode: clx.LevelSensitive, ISR: isr(&n)})
+		must(t, err)
+		fc.fire(3)
+		errs, _ := f.Errors()
+		var pe *clx.PinError
+		if n != 1 || len(errs) == 0 || !errors.As(errs[0], &pe) || pe.Op != "mask" || pe.Pin != 3 || !errors.Is(errs[0], clx.ErrControllerDriver) {
+			t.Fatalf("deliveries %d, errors %v", n, errs)
+		}
+	})
+	t.Run("failing enabled query", func(t *testing.T) {
+		fc := newFake(fakeSpec{pins: 8, perBank: 8, errOn: "query-enabled"})
+		f := fc.framework(t)
+		var n int
+		_, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, ISR: isr(&n)})
+		must(t, err)
+		errs, _ := f.Errors()
+		var pe *clx.PinError
+		if len(errs) == 0 || !errors.As(errs[0], &pe) || pe.Pin != -1 || pe.Bank != 0 || !errors.Is(errs[0], errInjected) {
+			t.Fatalf("errors %v", errs)
+		}
+	})
 	t.Run("failing clear", func(t *testing.T) {
 		fc := newFake(fakeSpec{pins: 8, perBank: 8, failClear: 1 << 1})
 		f := fc.framework(t)

@@ -12,16 +12,16 @@ import (
 	"github.com/gpiohil/gpiohil/controllers/sim"
 )
 
-// wantGone fails unless err is a *PinError for op and pin that wraps
-// ErrControllerGone and the sim's removal.
-func wantGone(t *testing.T, what string, err error, op string, pin int) {
+// wantGone fails unless err is a *PinError for op, pin and bank (-1: none)
+// that wraps ErrControllerGone and the sim's removal.
+func wantGone(t *testing.T, what string, err error, op string, pin, bank int) {
 	t.Helper()
 	if !errors.Is(err, clx.ErrControllerGone) || !errors.Is(err, sim.ErrRemoved) {
 		t.Fatalf("%s: got %v, want an error wrapping ErrControllerGone and sim.ErrRemoved", what, err)
 	}
 	var pe *clx.PinError
-	if !errors.As(err, &pe) || pe.Op != op || pe.Pin != pin {
-		t.Fatalf("%s: got %#v, want a *PinError for %s of pin %d", what, err, op, pin)
+	if !errors.As(err, &pe) || pe.Op != op || pe.Pin != pin || pe.Bank != bank {
+		t.Fatalf("%s: got %#v, want a *PinError for %s of pin %d, bank %d", what, err, op, pin, bank)
 	}
 }
 
@@ -63,26 +63,27 @@ func TestControllerRemovedUnderOpenConnections(t *testing.T) {
 				case <-time.After(5 * time.Second):
 					t.Fatalf("connection of pin %d did not fail", c.Pin())
 				}
-				wantGone(t, "Err", c.Err(), "controller-gone", c.Pin())
-				wantGone(t, "mask", c.Mask(bg()), "mask", c.Pin())
-				wantGone(t, "unmask", c.Unmask(bg()), "unmask", c.Pin())
+				bank := c.Pin() / r.f.Info().PinsPerBank
+				wantGone(t, "Err", c.Err(), "controller-gone", c.Pin(), bank)
+				wantGone(t, "mask", c.Mask(bg()), "mask", c.Pin(), bank)
+				wantGone(t, "unmask", c.Unmask(bg()), "unmask", c.Pin(), bank)
 			}
 			// The pads the controller drove float: the one it drove high
 			// reads low from outside.
 			if l := r.pad(2); l != clx.Low {
 				t.Errorf("pin 2 still driven high after the removal")
 			}
-			wantGone(t, "write", out.Write(bg(), []byte{0b10}), "write", 2)
-			wantGone(t, "read an output", out.Read(bg(), make([]byte, 1)), "read", 2)
-			wantGone(t, "read", in.Read(bg(), make([]byte, 1)), "read", 4)
+			wantGone(t, "write", out.Write(bg(), []byte{0b10}), "write", 2, 0)
+			wantGone(t, "read an output", out.Read(bg(), make([]byte, 1)), "read", 2, 0)
+			wantGone(t, "read", in.Read(bg(), make([]byte, 1)), "read", 4, 0)
 			_, err := r.f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 5, ISR: first.isr})
-			wantGone(t, "connect interrupt", err, "connect-interrupt", 5)
+			wantGone(t, "connect interrupt", err, "connect-interrupt", 5, -1)
 			_, err = r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{6}, Direction: clx.Input})
-			wantGone(t, "connect io", err, "connect-io", -1)
-			wantGone(t, "bank power", r.f.SetBankPower(bg(), 0, false), "bank-power-off", -1)
-			wantGone(t, "suspend", r.f.Suspend(bg()), "suspend", -1)
+			wantGone(t, "connect io", err, "connect-io", -1, -1)
+			wantGone(t, "bank power", r.f.SetBankPower(bg(), 0, false), "bank-power-off", -1, 0)
+			wantGone(t, "suspend", r.f.Suspend(bg()), "suspend", -1, -1)
 			_, err = r.f.ControllerSpecificFunction(bg(), []byte("identify"))
-			wantGone(t, "specific function", err, "controller-specific function", -1)
+			wantGone(t, "specific function", err, "controller-specific function", -1, -1)
 			// Edges on the wires reach nobody, and nothing blocks.
 			r.drive(1, clx.Low)
 			r.drive(last, clx.High)

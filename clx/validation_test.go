@@ -150,3 +150,39 @@ func TestOneWayIOControllers(t *testing.T) {
 		})
 	}
 }
+
+// interruptsOnly is a controller with the interrupt group and no I/O.
+type interruptsOnly struct{ clx.InterruptController }
+
+// Bank power and I/O refused where they do not apply name the bank (or
+// none) and no pin; a failing save names the bank too.
+func TestRefusalsNameTheBank(t *testing.T) {
+	r := newSimRig(t, "two banks", sim.Config{Pins: 16, PinsPerBank: 8}, clx.Options{})
+	wantPinError(t, "bank past the last", r.f.SetBankPower(bg(), 2, false), clx.ErrInvalidArgument, -1, 2)
+	wantPinError(t, "negative bank", r.f.SetBankPower(bg(), -1, true), clx.ErrInvalidArgument, -1, -1)
+	must(t, r.f.SetBankPower(bg(), 1, false))
+	// The sim cannot save a bank that is off: the error names the bank.
+	err := r.f.SetBankPower(bg(), 1, false)
+	wantPinError(t, "saving a bank that is off", err, clx.ErrControllerDriver, -1, 1)
+	must(t, r.f.SetBankPower(bg(), 1, true))
+
+	fc := newFake(fakeSpec{pins: 8, perBank: 8})
+	f, err := clx.New(bg(), interruptsOnly{fc}, clx.Options{})
+	must(t, err)
+	defer f.Close(bg())
+	_, err = f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}})
+	wantPinError(t, "I/O on an interrupt-only controller", err, clx.ErrNotSupported, -1, -1)
+	wantPinError(t, "bank power without the group", f.SetBankPower(bg(), 0, false), clx.ErrNotSupported, -1, 0)
+}
+
+// Closing the framework returns what closing its connections failed with.
+func TestFrameworkCloseReturnsConnectionErrors(t *testing.T) {
+	fc := newFake(fakeSpec{pins: 8, perBank: 8, errOn: "disconnect"})
+	f, err := clx.New(bg(), fc, clx.Options{})
+	must(t, err)
+	_, err = f.ConnectIO(bg(), clx.IOConfig{Pins: []int{1}})
+	must(t, err)
+	if err := f.Close(bg()); !errors.Is(err, errInjected) {
+		t.Fatalf("close: %v, want the connection's disconnect error", err)
+	}
+}
