@@ -44,12 +44,18 @@ func (c *Controller) Remove() {
 // state: every pin an input without pull, no interrupt enabled, every bank
 // powered. Register it with clx again (clx.New prepares and starts it).
 func (c *Controller) Reinsert() {
+	var p pending
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	// The pads kept following the wires while the controller was away:
+	// its inputs sample them afresh.
 	for b := range c.banks {
 		c.banks[b].powered = true
+		for i := 0; i < c.cfg.PinsPerBank; i++ {
+			c.settle(b, i, &p)
+		}
 	}
 	c.removed = false
+	c.unlockFinish(&p)
 }
 
 // Removed reports whether the controller is removed.
