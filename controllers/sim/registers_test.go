@@ -164,10 +164,22 @@ func TestRemoveAndReinsert(t *testing.T) {
 	if l, out, _ := c.Pad(9); l != clx.High || !out {
 		t.Fatal("the output does not drive its pad")
 	}
+	var mu sync.Mutex
+	var events []sim.PadEvent
+	c.OnPadChange(func(e sim.PadEvent) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	})
 	c.Remove()
 	if l, out, _ := c.Pad(9); l != clx.Low || out {
 		t.Fatal("a removed controller still drives its pad")
 	}
+	mu.Lock()
+	if len(events) != 1 || events[0].Pin != 9 || events[0].Output {
+		t.Errorf("pad events at removal %+v, want pin 9 let go", events)
+	}
+	mu.Unlock()
 	if irq.count(clx.AllBanks) != 1 {
 		t.Fatalf("removal raised %d times, want once on every bank", irq.count(clx.AllBanks))
 	}
@@ -213,5 +225,18 @@ func TestRemoveAndReinsert(t *testing.T) {
 	must(t, c.Start(ctx, irq))
 	if v, err := c.ReadPinsMask(ctx, 1); err != nil || v != 1<<1 {
 		t.Fatalf("after reinsertion bank 1 reads %#x, %v; want the driven pad 9 as input", v, err)
+	}
+	// A bank of 64 pins is let go and sampled to its last pin.
+	w, _ := started(t, sim.Config{Pins: 64, PinsPerBank: 64})
+	must(t, w.ConnectIOPins(ctx, &clx.IORequest{Pins: []int{63}, Direction: clx.Output, Initial: 1}))
+	w.Remove()
+	if l, out, _ := w.Pad(63); l != clx.Low || out {
+		t.Fatal("pin 63 still driven after the removal")
+	}
+	must(t, w.DrivePad(63, clx.High))
+	w.Reinsert()
+	must(t, w.Prepare(ctx))
+	if v, err := w.ReadPinsMask(ctx, 0); err != nil || v != 1<<63 {
+		t.Fatalf("after reinsertion pin 63 reads %#x, %v", v, err)
 	}
 }
