@@ -18,7 +18,8 @@
 # efficacy (killed / killed+lived), MUTATION_SPEC_MIN=75 the same for a
 # spec-tree stage; MUTATION_PACKAGES narrows the packages (default: clx
 # controllers/sim), MUTATION_STAGES the stages (default: unit spec-tree),
-# MUTATION_FIXTURES the spec-tree stage's fixtures.
+# MUTATION_FIXTURES the spec-tree stage's fixtures (default: every sim
+# fixture; for the sim controller, those that run it).
 set -euo pipefail
 
 GREMLINS_VERSION=v0.6.0
@@ -26,7 +27,6 @@ cd "$(dirname "$0")/.."
 cache=${GPIOHIL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpiohil}
 out=${GPIOHIL_MUTATION_OUT:-vm-out/mutation}
 bin=$cache/gremlins-$GREMLINS_VERSION
-fixtures=${MUTATION_FIXTURES:-sim,sim-emulated,sim-bus,sim-mcp23017}
 mkdir -p "$out"
 if [ ! -x "$bin/gremlins" ]; then
 	echo "mutation: installing gremlins $GREMLINS_VERSION into $bin" >&2
@@ -36,12 +36,21 @@ fi
 status=0
 for stage in ${MUTATION_STAGES:-unit spec-tree}; do
 	case $stage in
-	unit) suffix='' workers=$(nproc) coefficient=40 min=${MUTATION_MIN:-} tree='' tags='' ;;
-	spec-tree) suffix=-spec-tree workers=1 coefficient=3 min=${MUTATION_SPEC_MIN:-} tree=$fixtures tags=spectree ;;
+	unit) suffix='' workers=$(nproc) coefficient=40 min=${MUTATION_MIN:-} tags='' ;;
+	spec-tree) suffix=-spec-tree workers=1 coefficient=3 min=${MUTATION_SPEC_MIN:-} tags=spectree ;;
 	*) echo "mutation: unknown stage $stage (unit, spec-tree)" >&2; exit 2 ;;
 	esac
 	for pkg in ${MUTATION_PACKAGES:-clx controllers/sim}; do
 		name=${pkg//\//-}$suffix
+		# Every sim fixture runs clx; the MCP23017 one has no sim
+		# controller to judge.
+		tree=''
+		if [ "$stage" = spec-tree ]; then
+			case $pkg in
+			controllers/sim) tree=${MUTATION_FIXTURES:-sim,sim-emulated,sim-bus} ;;
+			*) tree=${MUTATION_FIXTURES:-sim,sim-emulated,sim-bus,sim-mcp23017} ;;
+			esac
+		fi
 		start=$(date +%s)
 		# Each mutant is compiled before its tests run: the timeout
 		# coefficient leaves room for that on a slow machine (a mutant
