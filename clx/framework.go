@@ -282,17 +282,18 @@ func (f *Framework) Close(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
-		gone := f.Err() != nil
 		f.closed.Store(true)
-		if !gone {
-			if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx) }); err != nil {
+		// A controller that is gone is not stopped; one that goes during
+		// the stop is no error of the close either.
+		if f.Err() == nil {
+			if err := guardLifecycle("Stop", func() error { return f.ctrl.Stop(ctx) }); err != nil && !errors.Is(err, ErrControllerGone) {
 				errs = append(errs, fmt.Errorf("clx: close: stop: %w", asDriverErr(err)))
 			}
 		}
 		if err := f.waitDispatch(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		if gone {
+		if f.Err() != nil {
 			select {
 			case <-f.removal.failed:
 			case <-ctx.Done():

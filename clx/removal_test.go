@@ -339,3 +339,17 @@ func TestRemovalWhileClientsWork(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A controller that goes away just as the framework closes — its Stop is
+// the first call to answer gone — closes without error.
+func TestControllerGoneAtClose(t *testing.T) {
+	v := &vanishing{fakeController: newFake(fakeSpec{pins: 8, perBank: 8})}
+	f, err := clx.New(bg(), v, clx.Options{})
+	must(t, err)
+	v.vanish()
+	ctx, cancel := context.WithTimeout(bg(), 5*time.Second)
+	defer cancel()
+	if err := f.Close(ctx); err != nil {
+		t.Fatalf("close of a controller gone at stop: %v", err)
+	}
+}
