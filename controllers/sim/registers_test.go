@@ -3,7 +3,6 @@ package sim_test
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,13 +40,7 @@ func TestConfigEdges(t *testing.T) {
 // Registers read back what the pads and outputs say, per bank.
 func TestMaskReadAndEvents(t *testing.T) {
 	c, irq := started(t, sim.Config{Pins: 16, PinsPerBank: 8})
-	var mu sync.Mutex
-	var events []sim.PadEvent
-	c.OnPadChange(func(e sim.PadEvent) {
-		mu.Lock()
-		events = append(events, e)
-		mu.Unlock()
-	})
+	pads := recordPads(c)
 	must(t, c.DrivePad(3, clx.High))
 	if v, err := c.ReadPinsMask(ctx, 0); err != nil || v != 1<<3 {
 		t.Fatalf("bank 0 reads %#x, %v; want pin 3 high", v, err)
@@ -55,14 +48,9 @@ func TestMaskReadAndEvents(t *testing.T) {
 	// Six outputs of bank 1 change in one write: six events, pins named
 	// controller-relative, in order.
 	must(t, c.ConnectIOPins(ctx, &clx.IORequest{Bank: 1, Pins: []int{0, 1, 2, 3, 4, 5}, Direction: clx.Output}))
-	mu.Lock()
-	events = nil
-	mu.Unlock()
+	pads.take()
 	must(t, c.WritePinsMask(ctx, 1, 0b111111, 0))
-	mu.Lock()
-	got := fmt.Sprint(pins(events))
-	mu.Unlock()
-	if got != "[8 9 10 11 12 13]" {
+	if got := fmt.Sprint(pins(pads.take())); got != "[8 9 10 11 12 13]" {
 		t.Fatalf("events for pins %s, want 8..13", got)
 	}
 	// An edge on bank 1 raises bank 1 alone, once.
@@ -129,22 +117,14 @@ func TestNoDebounceAsked(t *testing.T) {
 // that bounced back is dead, even when the line changes again before it
 // would have fired.
 func TestDebounceTimerOfABounceIsDead(t *testing.T) {
-	var mu sync.Mutex
-	var timers []func()
-	after := func(d time.Duration, f func()) clx.Timer {
-		mu.Lock()
-		timers = append(timers, f)
-		mu.Unlock()
-		return time.NewTimer(time.Hour)
-	}
-	c, irq := started(t, sim.Config{AfterFunc: after})
+	var timers manualTimers
+	c, irq := started(t, sim.Config{AfterFunc: timers.after})
 	must(t, c.EnableInterrupt(ctx, &clx.InterruptRequest{Pin: 5, Polarity: clx.ActiveHigh, Debounce: time.Millisecond}))
 	must(t, c.DrivePad(5, clx.High)) // timer A
 	must(t, c.DrivePad(5, clx.Low))  // bounced back: A is dead
 	must(t, c.DrivePad(5, clx.High)) // timer B
-	mu.Lock()
-	a, b := timers[0], timers[1]
-	mu.Unlock()
+	armed := timers.take()
+	a, b := armed[0], armed[1]
 	a()
 	if irq.count(0) != 0 {
 		t.Fatal("the bounced change's timer accepted the level")
@@ -164,22 +144,14 @@ func TestRemoveAndReinsert(t *testing.T) {
 	if l, out, _ := c.Pad(9); l != clx.High || !out {
 		t.Fatal("the output does not drive its pad")
 	}
-	var mu sync.Mutex
-	var events []sim.PadEvent
-	c.OnPadChange(func(e sim.PadEvent) {
-		mu.Lock()
-		events = append(events, e)
-		mu.Unlock()
-	})
+	pads := recordPads(c)
 	c.Remove()
 	if l, out, _ := c.Pad(9); l != clx.Low || out {
 		t.Fatal("a removed controller still drives its pad")
 	}
-	mu.Lock()
-	if len(events) != 1 || events[0].Pin != 9 || events[0].Output {
+	if events := pads.take(); len(events) != 1 || events[0].Pin != 9 || events[0].Output {
 		t.Errorf("pad events at removal %+v, want pin 9 let go", events)
 	}
-	mu.Unlock()
 	if irq.count(clx.AllBanks) != 1 {
 		t.Fatalf("removal raised %d times, want once on every bank", irq.count(clx.AllBanks))
 	}

@@ -35,6 +35,54 @@ func (r *raiseCounter) count(bank int) int {
 	return r.n[bank]
 }
 
+// manualTimers stands in for hardware debounce timers: each armed one
+// waits until the test takes it and calls it.
+type manualTimers struct {
+	mu    sync.Mutex
+	armed []func()
+}
+
+func (m *manualTimers) after(d time.Duration, f func()) clx.Timer {
+	m.mu.Lock()
+	m.armed = append(m.armed, f)
+	m.mu.Unlock()
+	return time.NewTimer(time.Hour)
+}
+
+// take returns the timers armed so far, in order, and forgets them.
+func (m *manualTimers) take() []func() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := m.armed
+	m.armed = nil
+	return ts
+}
+
+// padEvents records a controller's pad events.
+type padEvents struct {
+	mu     sync.Mutex
+	events []sim.PadEvent
+}
+
+func recordPads(c *sim.Controller) *padEvents {
+	p := &padEvents{}
+	c.OnPadChange(func(e sim.PadEvent) {
+		p.mu.Lock()
+		p.events = append(p.events, e)
+		p.mu.Unlock()
+	})
+	return p
+}
+
+// take returns the events so far and forgets them.
+func (p *padEvents) take() []sim.PadEvent {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	es := p.events
+	p.events = nil
+	return es
+}
+
 func started(t *testing.T, cfg sim.Config) (*sim.Controller, *raiseCounter) {
 	t.Helper()
 	c, err := sim.New(cfg)
@@ -218,24 +266,13 @@ func TestAutoClearOnRead(t *testing.T) {
 // Hardware debounce: an input change is accepted only after it holds for
 // the debounce time; a shorter pulse is filtered.
 func TestHardwareDebounce(t *testing.T) {
-	var mu sync.Mutex
-	var timers []func()
-	after := func(d time.Duration, f func()) clx.Timer {
-		mu.Lock()
-		timers = append(timers, f)
-		mu.Unlock()
-		return time.NewTimer(time.Hour)
-	}
+	var timers manualTimers
 	fire := func() {
-		mu.Lock()
-		ts := timers
-		timers = nil
-		mu.Unlock()
-		for _, f := range ts {
+		for _, f := range timers.take() {
 			f()
 		}
 	}
-	c, irq := started(t, sim.Config{AfterFunc: after})
+	c, irq := started(t, sim.Config{AfterFunc: timers.after})
 	must(t, c.EnableInterrupt(ctx, &clx.InterruptRequest{Pin: 5, Debounce: time.Millisecond}))
 	must(t, c.DrivePad(5, clx.High))
 	must(t, c.DrivePad(5, clx.Low)) // back before the timer: filtered
