@@ -1,6 +1,7 @@
 package clx_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -229,5 +230,54 @@ func TestSeparateUnclaimedLevelsAreNoStorm(t *testing.T) {
 				t.Fatalf("%d deliveries, want 12", rec.count())
 			}
 		})
+	}
+}
+
+// A client mask the controller failed leaves no mask behind: the level
+// pin is still unmasked after its next delivery.
+func TestFailedClientMaskLeavesNoMask(t *testing.T) {
+	fc := newFake(fakeSpec{pins: 8, perBank: 8, failMask: 1 << 3})
+	f := fc.framework(t)
+	c, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 3, Mode: clx.LevelSensitive,
+		ISR: func(clx.InterruptContext) bool { return true }})
+	must(t, err)
+	if err := c.Mask(bg()); !errors.Is(err, clx.ErrControllerDriver) {
+		t.Fatalf("mask: %v", err)
+	}
+	before := len(fc.calls())
+	fc.fire(3)
+	unmasked := false
+	for _, call := range fc.calls()[before:] {
+		if call.op == "unmask" {
+			unmasked = true
+		}
+	}
+	if !unmasked {
+		t.Fatalf("the level pin stayed masked after its delivery: calls %v", fc.calls()[before:])
+	}
+}
+
+// Close waits for a running routine only as long as its context allows,
+// and says so.
+func TestCloseBoundedByARunningISR(t *testing.T) {
+	s, err := sim.New(sim.Config{})
+	must(t, err)
+	f, err := clx.New(bg(), s, clx.Options{})
+	must(t, err)
+	entered, release := make(chan struct{}), make(chan struct{})
+	_, err = f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, ISR: func(clx.InterruptContext) bool {
+		close(entered)
+		<-release
+		return true
+	}})
+	must(t, err)
+	go func() { _ = s.DrivePad(1, clx.High) }() // dispatches, and blocks, in this goroutine
+	<-entered
+	ctx, cancel := context.WithTimeout(bg(), 50*time.Millisecond)
+	defer cancel()
+	err = f.Close(ctx)
+	close(release)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("close with an ISR still running: %v, want the deadline", err)
 	}
 }
