@@ -3,7 +3,9 @@ package clx_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/sim"
@@ -184,5 +186,38 @@ func TestFrameworkCloseReturnsConnectionErrors(t *testing.T) {
 	must(t, err)
 	if err := f.Close(bg()); !errors.Is(err, errInjected) {
 		t.Fatalf("close: %v, want the connection's disconnect error", err)
+	}
+}
+
+// maskOnlyCaps are the interrupt group, reconfiguration and mask-form I/O.
+type maskOnlyCaps interface {
+	clx.InterruptController
+	clx.InterruptReconfigurer
+	clx.IOConnector
+	clx.IODisconnector
+	clx.MaskReader
+	clx.MaskWriter
+}
+
+// maskOnlyIO is a controller whose I/O is in the mask form only.
+type maskOnlyIO struct{ maskOnlyCaps }
+
+// Emulated debounce samples the level in the form the controller reads:
+// a mask-only controller debounces like any other.
+func TestEmulatedDebounceOnMaskOnlyIO(t *testing.T) {
+	clk := &manualClock{}
+	s, err := sim.New(sim.Config{MaskIO: true, EmulateDebounce: true, AfterFunc: clk.AfterFunc})
+	must(t, err)
+	f, err := clx.New(bg(), maskOnlyIO{s}, clx.Options{AfterFunc: clk.AfterFunc})
+	must(t, err)
+	defer f.Close(bg())
+	rec := &recorder{claim: true}
+	_, err = f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 1, Polarity: clx.ActiveHigh, Debounce: 10 * time.Millisecond, ISR: rec.isr})
+	must(t, err)
+	must(t, s.DrivePad(1, clx.High))
+	clk.Advance(20 * time.Millisecond)
+	must(t, f.WaitIdle(bg()))
+	if fmt.Sprint(rec.levels()) != "[high]" {
+		t.Fatalf("delivered %v, want [high]", rec.levels())
 	}
 }
