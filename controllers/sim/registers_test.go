@@ -212,3 +212,25 @@ func TestRemoveAndReinsert(t *testing.T) {
 		t.Fatalf("after reinsertion pin 63 reads %#x, %v", v, err)
 	}
 }
+
+// Enabling a pin again restarts its debounce: a timer armed before the
+// enable is dead, even after later changes arm new ones.
+func TestEnableRestartsDebounce(t *testing.T) {
+	var timers manualTimers
+	c, irq := started(t, sim.Config{AfterFunc: timers.after})
+	q := &clx.InterruptRequest{Pin: 5, Polarity: clx.ActiveLow, Debounce: time.Millisecond}
+	must(t, c.EnableInterrupt(ctx, q))
+	must(t, c.DrivePad(5, clx.High))   // timer A
+	must(t, c.EnableInterrupt(ctx, q)) // samples high afresh: A is dead
+	must(t, c.DrivePad(5, clx.Low))    // timer B
+	armed := timers.take()
+	a, b := armed[0], armed[1]
+	a()
+	if irq.count(0) != 0 {
+		t.Fatal("a debounce timer from before the enable accepted the fall")
+	}
+	b()
+	if irq.count(0) != 1 {
+		t.Fatalf("the fall after the enable was accepted %d times, want 1", irq.count(0))
+	}
+}
