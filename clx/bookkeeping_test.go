@@ -3,6 +3,7 @@ package clx_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -279,5 +280,52 @@ func TestCloseBoundedByARunningISR(t *testing.T) {
 	close(release)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("close with an ISR still running: %v, want the deadline", err)
+	}
+}
+
+// flicker is a controller whose level pin is seen active by one query
+// at a time, and whose unmask always raises, as a level still asserted
+// at the unmask that drops before the next pass does.
+type flicker struct {
+	*fakeController
+	mu     sync.Mutex
+	active uint64
+}
+
+func (f *flicker) QueryActiveInterrupts(ctx context.Context, bank int, en uint64) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a := f.active & en
+	f.active = 0
+	return a, nil
+}
+
+func (f *flicker) UnmaskInterrupt(ctx context.Context, r *clx.InterruptRequest) error {
+	if err := f.fakeController.UnmaskInterrupt(ctx, r); err != nil {
+		return err
+	}
+	f.raise(r.Bank)
+	return nil
+}
+
+// A level that fires again at its unmask but is gone by the next pass
+// ends its run of unclaimed deliveries: many such runs are no storm.
+func TestALevelGoneByTheNextPassEndsItsRun(t *testing.T) {
+	fl := &flicker{fakeController: newFake(fakeSpec{pins: 8, perBank: 8})}
+	f, err := clx.New(bg(), fl, clx.Options{StormThreshold: 3})
+	must(t, err)
+	defer f.Close(bg())
+	var n int
+	c, err := f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 2, Mode: clx.LevelSensitive,
+		ISR: func(clx.InterruptContext) bool { n++; return false }})
+	must(t, err)
+	for i := 0; i < 8; i++ {
+		fl.mu.Lock()
+		fl.active = 1 << 2
+		fl.mu.Unlock()
+		fl.raise(0)
+	}
+	if err := c.Err(); err != nil || n != 8 {
+		t.Fatalf("after 8 separate unclaimed runs: %d deliveries, %v", n, err)
 	}
 }
