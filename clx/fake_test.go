@@ -3,6 +3,7 @@ package clx_test
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ type fakeController struct {
 	lastIO  clx.IORequest
 	clears  int
 	stopped bool
+	gone    bool // see vanish
 }
 
 type fakeSpec struct {
@@ -65,11 +67,24 @@ func (fc *fakeController) framework(t testing.TB) *clx.Framework {
 	return f
 }
 
-// enter logs a call and applies the injected panic or error for op.
+// vanish takes the controller away: from now on every call answers with
+// an error wrapping clx.ErrControllerGone (and is still logged).
+func (fc *fakeController) vanish() {
+	fc.mu.Lock()
+	fc.gone = true
+	fc.mu.Unlock()
+}
+
+// enter logs a call and applies the removal, or the injected panic or
+// error, for op.
 func (fc *fakeController) enter(op string, bank int) error {
 	fc.mu.Lock()
 	fc.log = append(fc.log, fakeCall{op, bank})
+	gone := fc.gone
 	fc.mu.Unlock()
+	if gone {
+		return fmt.Errorf("fake: %s: device unplugged: %w", op, clx.ErrControllerGone)
+	}
 	if fc.spec.panicOn == op {
 		panic("fake: injected panic in " + op)
 	}
