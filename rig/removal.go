@@ -12,7 +12,11 @@ import (
 // ErrUnsupported, saying why, where the tier cannot remove its controller
 // (RemovalUnsupported). ReinsertController undoes it.
 func (r *Rig) RemoveController(ctx context.Context) error {
-	if err := r.target.removeController(ctx); err != nil {
+	rm, ok := r.target.(controllerRemover)
+	if !ok {
+		return fmt.Errorf("rig %s: remove the controller: %w: %s", r.Fixture.Name, ErrUnsupported, r.target.removalUnsupported())
+	}
+	if err := rm.removeController(ctx); err != nil {
 		return fmt.Errorf("rig %s: remove the controller: %w", r.Fixture.Name, err)
 	}
 	return nil
@@ -26,15 +30,18 @@ func (r *Rig) RemovalUnsupported() string { return r.target.removalUnsupported()
 // the old framework is closed (its connections already failed) and
 // Framework is a new one over the controller at its reset state.
 func (r *Rig) ReinsertController(ctx context.Context) error {
+	rm, ok := r.target.(controllerRemover)
+	if !ok {
+		return fmt.Errorf("rig %s: reinsert the controller: %w: %s", r.Fixture.Name, ErrUnsupported, r.target.removalUnsupported())
+	}
 	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := r.Framework.Close(closeCtx); err != nil {
 		return fmt.Errorf("rig %s: close the removed controller's framework: %w", r.Fixture.Name, err)
 	}
-	fw, err := r.target.reinsertController(ctx)
-	if err != nil {
+	if err := rm.reinsertController(ctx); err != nil {
 		return fmt.Errorf("rig %s: reinsert the controller: %w", r.Fixture.Name, err)
 	}
-	r.Framework = fw
+	r.Framework = r.target.framework()
 	return nil
 }

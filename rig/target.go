@@ -50,12 +50,8 @@ type target interface {
 	// edge sent, or "".
 	edgeCountsInexact() string
 	// removalUnsupported says why the controller cannot be removed, or
-	// "" when removeController can; removeController takes it away as an
-	// unplugged board goes, reinsertController brings it back under a
-	// new framework.
+	// "" for a target that is a controllerRemover.
 	removalUnsupported() string
-	removeController(ctx context.Context) error
-	reinsertController(ctx context.Context) (*clx.Framework, error)
 	// close releases what the target holds beyond the framework.
 	close()
 }
@@ -78,4 +74,12 @@ var targetKinds = map[string]targetOpener{
 	"sim":      openSimTarget,
 	"cdev":     openCdevTarget,
 	"mcp23017": openMCP23017Target,
+}
+
+// controllerRemover is a target whose controller the rig can take away,
+// as an unplugged board goes, and bring back under a new framework (which
+// framework then returns).
+type controllerRemover interface {
+	removeController(ctx context.Context) error
+	reinsertController(ctx context.Context) error
 }

@@ -144,11 +144,3 @@ func (t *cdevTarget) removalUnsupported() string {
 	return "removing a gpio-sim chip while its lines are requested is unsafe before Linux 6.9, " +
 		"which first guards gpiolib's chip pointer against removal; on the guest's 6.1 it corrupted the kernel"
 }
-
-func (t *cdevTarget) removeController(context.Context) error {
-	return fmt.Errorf("%w: %s", ErrUnsupported, t.removalUnsupported())
-}
-
-func (t *cdevTarget) reinsertController(context.Context) (*clx.Framework, error) {
-	return nil, fmt.Errorf("%w: %s", ErrUnsupported, t.removalUnsupported())
-}

@@ -74,11 +74,3 @@ func (t *mcpTarget) busStats() (uint64, time.Duration) { return t.bus.Stats() }
 func (t *mcpTarget) removalUnsupported() string {
 	return "the MCP23017 model cannot be detached from its simulated I2C bus, and the driver does not tell a vanished chip from a bus error"
 }
-
-func (t *mcpTarget) removeController(context.Context) error {
-	return fmt.Errorf("%w: %s", ErrUnsupported, t.removalUnsupported())
-}
-
-func (t *mcpTarget) reinsertController(context.Context) (*clx.Framework, error) {
-	return nil, fmt.Errorf("%w: %s", ErrUnsupported, t.removalUnsupported())
-}

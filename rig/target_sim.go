@@ -65,12 +65,12 @@ func (t *simTarget) removeController(context.Context) error {
 }
 
 // reinsertController reinserts it and registers it under a new framework.
-func (t *simTarget) reinsertController(ctx context.Context) (*clx.Framework, error) {
+func (t *simTarget) reinsertController(ctx context.Context) error {
 	t.ctrl.Reinsert()
 	fw, err := clx.New(ctx, t.ctrl, clx.Options{OnError: t.onError})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	t.fw = fw
-	return fw, nil
+	return nil
 }
