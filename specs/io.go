@@ -95,6 +95,22 @@ var _ = node(func() {
 				release(ctx, w.Name, proto.PullUp)
 				settle(ctx)
 				Expect(mcuReads(ctx, w)).To(BeTrue(), "closed line %s still drives low", w.Line)
+				// A pull the target put on the line goes with its connection:
+				// the MCU's opposite pull is all that is left, on both ends.
+				for _, tc := range []struct {
+					target clx.Pull
+					mcu    proto.Pull
+					rest   bool
+				}{{clx.PullUp, proto.PullDown, false}, {clx.PullDown, proto.PullUp, true}} {
+					release(ctx, w.Name, tc.mcu)
+					in := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Pull: tc.target})
+					Expect(in.Close()).To(Succeed())
+					settle(ctx)
+					Expect(mcuReads(ctx, w)).To(Equal(tc.rest), "line %s keeps the target's pull %v after its input connection closed", w.Line, tc.target)
+					got, err := r.ReadTarget(ctx, w.Name, clx.PullNone)
+					Expect(err).NotTo(HaveOccurred())
+					Expect(got).To(Equal(tc.rest), "the target reads line %s under its closed connection's pull %v, not the MCU's", w.Line, tc.target)
+				}
 			}, SpecTimeout(specTimeout))
 
 			It(fmt.Sprintf("senses the target's pulls on wire %s with the MCU pin released", fw.Name), Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {

@@ -6,6 +6,8 @@
 // another wire (fixtures.FaultKind) — for bring-up specs.
 //
 // GPIOSim does the same between a virtual MCU and the lines of a kernel
-// gpio-sim chip (the QEMU tier): an MCU pin becomes the line's simulated
-// pull, and what the target drives is sensed by polling the line.
+// gpio-sim chip (the QEMU tier): what an MCU pin puts on a wire becomes
+// the line's simulated pull, what the target's consumer makes of the line
+// (direction, bias) comes from watching the line's info, and what it
+// drives is sensed by polling the line.
 package harness

@@ -10,33 +10,63 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/warthog618/go-gpiocdev"
 	"github.com/warthog618/go-gpiosim"
 
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig/firmware"
-	"github.com/gpiohil/gpiohil/rig/proto"
 )
 
-// GPIOSim wires a virtual MCU to the lines of a kernel gpio-sim chip: what
-// an MCU pin puts on a wire becomes the line's simulated pull (driven high
-// or pulled up: pull-up; driven low or pulled down: pull-down), and what
-// the target drives is sensed by polling the line's value. gpio-sim has
-// one pull per line, so the two sides' pulls cannot both be modelled: a
-// rig on it does not declare the pulls capability.
+// GPIOSim wires a virtual MCU to the lines of a kernel gpio-sim chip.
+// gpio-sim keeps one pull per line, which is also what an input (or a
+// released line) reads; the harness models both ends of each wire on it:
+//
+//   - Towards the target, the line's pull holds what the MCU puts on the
+//     wire: its drive, else its pull (a weak pull is seen as a level, as
+//     across Harness's wires), else, with the MCU floating, the target's
+//     own bias. The kernel writes a consumer's bias into the same pull
+//     when it requests or reconfigures the line; the harness hears of it
+//     by watching the line's info (GPIO_V2_GET_LINEINFO_WATCH) and writes
+//     the MCU's level back, and a poll that finds an input's value off
+//     that level writes it again.
+//   - Towards the MCU, the wire carries what the target's consumer puts
+//     on it, from the same line info: an output's level (sensed by
+//     polling the line's value), an input's bias (seen as a level), or
+//     nothing (a released line, an input without bias), when the MCU
+//     reads its own pull.
+//
+// What it cannot model: an open-drain or open-source output letting go
+// of its line (6.1's gpiolib emulates that by turning the line into an
+// input while still flagging it an output, and gpio-sim then keeps the
+// last driven value), and a request's bias reaching the line for the
+// moment before the harness writes the MCU's level back (a connection
+// that arms edges in the same request can see that as an edge).
 type GPIOSim struct {
 	sim    *gpiosim.Sim
 	chip   *gpiosim.Chip
+	cdev   *gpiocdev.Chip // the chip's character device, for its lines' info
 	mcu    MCU
 	poll   time.Duration
-	mu     sync.Mutex  // protects wires, last, driven
-	wires  map[int]int // MCU pin → line offset
-	last   map[int]int // line offset → last value seen
-	driven map[int]int // MCU pin → level it drives (absent: not driving)
+	mu     sync.Mutex           // protects lines and the pulls written
+	lines  map[int]*gpioSimLine // by MCU pin
 	cycles atomic.Uint64
-	files  map[int]*lineFiles // by line offset, opened once: no open/close per poll
 	gapsMu sync.Mutex
 	gaps   [256]time.Duration // the latest polls' times since the poll before, for polls that sensed a change: a ring
 	done   chan struct{}
 	wg     sync.WaitGroup
+}
+
+// gpioSimLine is one wire's gpio-sim line and what each end puts on it.
+type gpioSimLine struct {
+	name   string
+	mcuPin int
+	offset int
+	files  lineFiles          // opened once: no open/close per poll
+	mcu    firmware.PinOutput // what the MCU pin puts on the wire
+	target gpiocdev.LineInfo  // what the target's consumer makes of the line
+	value  int                // the line's value at the last poll, -1 before it
+	told   bool               // the MCU has been told what the target end carries
+	toMCU  [2]bool            // what it was told: driven, level
 }
 
 // lineFiles are a gpio-sim line's sysfs attributes, kept open and
@@ -63,6 +93,36 @@ func (l *lineFiles) setPull(v int) error {
 	return err
 }
 
+// gpioSimPull is the level a line's gpio-sim pull must hold, given what
+// the MCU puts on the wire and what the target's consumer makes of the
+// line; ok is false when nothing holds the line (the MCU floats and the
+// target has no bias) and it keeps the level it has.
+func gpioSimPull(m firmware.PinOutput, target gpiocdev.LineInfo) (level int, ok bool) {
+	if driven, high := asLevel(m); driven {
+		return int(boolBit(high)), true
+	}
+	if up, down := targetBias(target); up || down {
+		return int(boolBit(up)), true
+	}
+	return 0, false
+}
+
+// gpioSimToMCU is what the target end of a line carries to the MCU: an
+// output's level (the line's value), an input's bias, or nothing.
+func gpioSimToMCU(target gpiocdev.LineInfo, value int) (driven, level bool) {
+	output := target.Used && target.Config.Direction == gpiocdev.LineDirectionOutput
+	up, down := targetBias(target)
+	return carried(fixtures.Healthy, output, value == 1, up, down)
+}
+
+// targetBias is the pull the target's consumer puts on an input line.
+func targetBias(target gpiocdev.LineInfo) (up, down bool) {
+	if !target.Used || target.Config.Direction != gpiocdev.LineDirectionInput {
+		return false, false
+	}
+	return target.Config.Bias == gpiocdev.LineBiasPullUp, target.Config.Bias == gpiocdev.LineBiasPullDown
+}
+
 // NewGPIOSim creates a gpio-sim chip labelled label with n lines (through
 // configfs: needs root and the gpio-sim module).
 func NewGPIOSim(label string, n int) (*GPIOSim, error) {
@@ -70,8 +130,12 @@ func NewGPIOSim(label string, n int) (*GPIOSim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("harness: create gpio-sim chip %q with %d lines (is the gpio-sim module loaded, configfs mounted, and are you root?): %w", label, n, err)
 	}
-	return &GPIOSim{sim: s, chip: &s.Chips[0], wires: map[int]int{}, last: map[int]int{}, driven: map[int]int{},
-		files: map[int]*lineFiles{}, done: make(chan struct{})}, nil
+	g := &GPIOSim{sim: s, chip: &s.Chips[0], lines: map[int]*gpioSimLine{}, done: make(chan struct{})}
+	if g.cdev, err = gpiocdev.NewChip(g.chip.ChipName(), gpiocdev.WithConsumer("gpiohil harness")); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("harness: open gpio-sim chip %s to watch its lines: %w", g.chip.ChipName(), err)
+	}
+	return g, nil
 }
 
 // ChipName returns the gpiochip name of the simulated chip.
@@ -89,7 +153,8 @@ func (g *GPIOSim) Attach(m MCU, poll time.Duration) {
 	go g.poller()
 }
 
-// Connect adds a wire between an MCU pin and a line offset.
+// Connect adds a wire between an MCU pin and a line offset, and starts
+// watching the line's info.
 func (g *GPIOSim) Connect(w Wire) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -109,41 +174,57 @@ func (g *GPIOSim) Connect(w Wire) error {
 		v.Close()
 		return fmt.Errorf("harness: wire %s: %w", w.Name, err)
 	}
-	g.files[w.TargetPin] = &lineFiles{value: v, pull: p}
-	g.wires[w.MCUPin] = w.TargetPin
-	g.last[w.TargetPin] = -1
+	l := &gpioSimLine{name: w.Name, mcuPin: w.MCUPin, offset: w.TargetPin, files: lineFiles{value: v, pull: p}, value: -1}
+	if g.mcu != nil {
+		l.mcu = g.mcu.Output(w.MCUPin)
+	}
+	info, err := g.cdev.WatchLineInfo(w.TargetPin, g.targetChanged)
+	if err != nil {
+		v.Close()
+		p.Close()
+		return fmt.Errorf("harness: wire %s: watch line %d of %s: %w", w.Name, w.TargetPin, g.chip.ChipName(), err)
+	}
+	l.target = info
+	g.lines[w.MCUPin] = l
+	g.holdLocked(l)
 	return nil
 }
 
-func (g *GPIOSim) mcuChanged(e firmware.PinOutput) {
-	g.mu.Lock()
-	off, ok := g.wires[e.Pin]
-	lf := g.files[off]
-	if ok {
-		delete(g.driven, e.Pin)
-		if e.Driven {
-			g.driven[e.Pin] = 0
-			if e.Level {
-				g.driven[e.Pin] = 1
-			}
-		}
-	}
-	g.mu.Unlock()
-	if !ok {
-		return
-	}
-	switch {
-	case e.Driven && e.Level, !e.Driven && e.Pull == proto.PullUp:
-		_ = lf.setPull(1)
-	case e.Driven, e.Pull == proto.PullDown:
-		_ = lf.setPull(0)
+// holdLocked writes the level the line's pull must hold, if any.
+func (g *GPIOSim) holdLocked(l *gpioSimLine) {
+	if v, ok := gpioSimPull(l.mcu, l.target); ok {
+		_ = l.files.setPull(v)
 	}
 }
 
-// poller senses the lines' values and tells the MCU of every change. A
-// line the MCU drives that reads otherwise has had its pull overwritten
-// by the target's bias (gpio-sim keeps one pull per line): the MCU's level
-// is written again (if the target is driving the line, it still wins).
+// mcuChanged puts what an MCU pin now does on its line.
+func (g *GPIOSim) mcuChanged(e firmware.PinOutput) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if l, ok := g.lines[e.Pin]; ok {
+		l.mcu = e
+		g.holdLocked(l)
+	}
+}
+
+// targetChanged is told of every request, release and reconfiguration of
+// a watched line by the target: a bias the kernel has just written into
+// the line's pull gives way to what the MCU puts on the wire.
+func (g *GPIOSim) targetChanged(e gpiocdev.LineInfoChangeEvent) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, l := range g.lines {
+		if l.offset == e.Info.Offset {
+			l.target = e.Info
+			g.holdLocked(l)
+		}
+	}
+}
+
+// poller senses the lines' values and tells the MCU of every change of
+// what the target end of a wire carries. An input (or released) line
+// whose value is off the level its pull must hold has had the pull
+// overwritten by the kernel since: the level is written again.
 func (g *GPIOSim) poller() {
 	defer g.wg.Done()
 	var last time.Time
@@ -157,30 +238,32 @@ func (g *GPIOSim) poller() {
 		now := time.Now()
 		gap := now.Sub(last)
 		last = now
-		g.mu.Lock()
-		type change struct{ pin, v int }
+		type change struct {
+			pin           int
+			driven, level bool
+		}
 		var changes []change
-		var reassert []change
-		for pin, off := range g.wires {
-			v, err := g.files[off].level()
+		g.mu.Lock()
+		for pin, l := range g.lines {
+			v, err := l.files.level()
 			if err != nil {
 				continue
 			}
-			if d, ok := g.driven[pin]; ok && d != v {
-				reassert = append(reassert, change{off, d})
+			l.value = v
+			if hold, ok := gpioSimPull(l.mcu, l.target); ok && hold != v &&
+				!(l.target.Used && l.target.Config.Direction == gpiocdev.LineDirectionOutput) {
+				_ = l.files.setPull(hold)
 			}
-			if v == g.last[off] {
+			driven, level := gpioSimToMCU(l.target, v)
+			if l.told && l.toMCU == [2]bool{driven, level} {
 				continue
 			}
-			g.last[off] = v
-			changes = append(changes, change{pin, v})
+			l.told, l.toMCU = true, [2]bool{driven, level}
+			changes = append(changes, change{pin, driven, level})
 		}
 		g.mu.Unlock()
-		for _, c := range reassert {
-			_ = g.files[c.pin].setPull(c.v)
-		}
 		for _, c := range changes {
-			_ = g.mcu.SetInput(c.pin, true, c.v == 1)
+			_ = g.mcu.SetInput(c.pin, c.driven, c.level)
 		}
 		if len(changes) > 0 && n > 0 {
 			// A change sensed now happened since the previous poll.
@@ -214,9 +297,22 @@ func (g *GPIOSim) Period() time.Duration {
 	return gaps[len(gaps)*99/100]
 }
 
-// Sync waits until a whole poll has run after the call, so every level on
-// the lines has reached the MCU.
+// Sync waits until the target's every change to its lines has been
+// heard (each line's info is read again, not left to the watch's
+// events) and a whole poll has run after the call, so every level on the
+// lines has reached both ends.
 func (g *GPIOSim) Sync(ctx context.Context) error {
+	g.mu.Lock()
+	for _, l := range g.lines {
+		info, err := g.cdev.LineInfo(l.offset)
+		if err != nil {
+			g.mu.Unlock()
+			return fmt.Errorf("harness: gpio-sim sync: line %d (wire %s): %w", l.offset, l.name, err)
+		}
+		l.target = info
+		g.holdLocked(l)
+	}
+	g.mu.Unlock()
 	want := g.cycles.Load() + 2
 	for g.cycles.Load() < want {
 		select {
@@ -239,9 +335,10 @@ func (g *GPIOSim) Close() {
 	}
 	close(g.done)
 	g.wg.Wait()
-	for _, f := range g.files {
-		f.value.Close()
-		f.pull.Close()
+	g.cdev.Close()
+	for _, l := range g.lines {
+		l.files.value.Close()
+		l.files.pull.Close()
 	}
 	g.sim.Close()
 }
