@@ -17,9 +17,11 @@ import (
 // to the MCU and whose INTA output is the driver's interrupt line.
 type mcpTarget struct {
 	padTarget
-	chip *model.Chip
-	bus  *model.Bus
-	fw   *clx.Framework
+	chip    *model.Chip
+	bus     *model.Bus
+	cfg     fixtures.MCP23017Target
+	onError func(error)
+	fw      *clx.Framework
 }
 
 func openMCP23017Target(ctx context.Context, fx *fixtures.Fixture, onError func(error)) (target, error) {
@@ -32,16 +34,26 @@ func openMCP23017Target(ctx context.Context, fx *fixtures.Fixture, onError func(
 	if err := bus.Attach(m.Address, chip); err != nil {
 		return nil, err
 	}
-	drv, err := mcp23017.New(mcp23017.Config{Bus: bus, Address: m.Address, IRQ: chip.INTLine(mcp23017.PortA),
-		Bank1: m.Bank1, INTActiveHigh: m.INT == "active-high", INTOpenDrain: m.INT == "open-drain"})
-	if err != nil {
+	t := &mcpTarget{padTarget: newPadTarget(chip, model.Pins, fx), chip: chip, bus: bus, cfg: m, onError: onError}
+	if err := t.start(ctx); err != nil {
 		return nil, err
 	}
-	fw, err := clx.New(ctx, drv, clx.Options{OnError: onError})
+	return t, nil
+}
+
+// start puts a new driver for the chip under a new framework.
+func (t *mcpTarget) start(ctx context.Context) error {
+	drv, err := mcp23017.New(mcp23017.Config{Bus: t.bus, Address: t.cfg.Address, IRQ: t.chip.INTLine(mcp23017.PortA),
+		Bank1: t.cfg.Bank1, INTActiveHigh: t.cfg.INT == "active-high", INTOpenDrain: t.cfg.INT == "open-drain"})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &mcpTarget{padTarget: newPadTarget(chip, model.Pins, fx), chip: chip, bus: bus, fw: fw}, nil
+	fw, err := clx.New(ctx, drv, clx.Options{OnError: t.onError})
+	if err != nil {
+		return err
+	}
+	t.fw = fw
+	return nil
 }
 
 func (t *mcpTarget) framework() *clx.Framework { return t.fw }
@@ -70,7 +82,25 @@ func (t *mcpTarget) edgeCountsInexact() string {
 // held it (Rig.BusStats).
 func (t *mcpTarget) busStats() (uint64, time.Duration) { return t.bus.Stats() }
 
-// removalUnsupported: the MCP23017 driver maps no bus error to a removal.
-func (t *mcpTarget) removalUnsupported() string {
-	return "the MCP23017 model cannot be detached from its simulated I2C bus, and the driver does not tell a vanished chip from a bus error"
+func (t *mcpTarget) removalUnsupported() string { return "" }
+
+// removeController unplugs the chip: it leaves the bus (its address goes
+// unacknowledged) and powers down (it lets go of its pads). The driver
+// finds it gone at its next transaction.
+func (t *mcpTarget) removeController(context.Context) error {
+	if err := t.bus.Detach(t.cfg.Address); err != nil {
+		return err
+	}
+	t.chip.Reset()
+	return nil
+}
+
+// reinsertController plugs the chip back, at its power-on state, under a
+// new driver and framework.
+func (t *mcpTarget) reinsertController(ctx context.Context) error {
+	t.chip.Reset()
+	if err := t.bus.Attach(t.cfg.Address, t.chip); err != nil {
+		return err
+	}
+	return t.start(ctx)
 }

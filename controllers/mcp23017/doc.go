@@ -33,6 +33,16 @@
 //     cleared.
 //   - No timestamps: events carry the captured level only.
 //
+// # A chip that goes away
+//
+// A powered MCP23017 always acknowledges its address. A transaction whose
+// address goes unacknowledged (ErrNoAck: the model bus's answer for a
+// detached chip, ENXIO from I2CDev) is tried again, addressTries times in
+// all; a chip that answers none of them is gone, and the error wraps
+// clx.ErrControllerGone as well as ErrBus, so clx fails every connection
+// with a typed error. The driver has no other way to learn of an unplug:
+// the framework finds the chip gone at its next access.
+//
 // Edges that arrive while a port's interrupt is active are not captured
 // by the chip; the driver still sees a pin whose level moved since its
 // last capture and latches it, so a burst costs merged edges, not a

@@ -100,22 +100,22 @@ func (c *Controller) iocon() byte {
 // and configuration asked for and a known state (every pin an input
 // without pull-up, no interrupt enabled, status read).
 func (c *Controller) Prepare(ctx context.Context) error {
-	bus, a := c.cfg.Bus, c.cfg.Address
+	a := c.cfg.Address
 	paired := c.iocon() &^ IOCONBank
 	// 0x0B is IOCON in the paired map and unimplemented in BANK=1; 0x05
 	// is IOCON in BANK=1 (and IPOLB, reset below, in the paired map).
 	for _, addr := range []byte{Addr(IOCON, PortB, false), Addr(IOCON, PortA, true)} {
-		if err := bus.Tx(a, []byte{addr, paired}, nil); err != nil {
+		if err := c.r.tx([]byte{addr, paired}, nil); err != nil {
 			return c.r.fail("write IOCON", err)
 		}
 	}
 	if c.cfg.Bank1 {
-		if err := bus.Tx(a, []byte{Addr(IOCON, PortA, false), c.iocon()}, nil); err != nil {
+		if err := c.r.tx([]byte{Addr(IOCON, PortA, false), c.iocon()}, nil); err != nil {
 			return c.r.fail("write IOCON", err)
 		}
 	}
 	var got [1]byte
-	if err := bus.Tx(a, []byte{Addr(IOCON, PortA, c.cfg.Bank1)}, got[:]); err != nil {
+	if err := c.r.tx([]byte{Addr(IOCON, PortA, c.cfg.Bank1)}, got[:]); err != nil {
 		return c.r.fail("read IOCON", err)
 	}
 	if got[0] != c.iocon() {

@@ -282,7 +282,7 @@ func TestPrepareFromEitherMap(t *testing.T) {
 	}
 	bus, _ := model.NewBus(3_400_000)
 	drv, _ := mcp23017.New(mcp23017.Config{Bus: bus, Address: 0x21})
-	if err := drv.Prepare(context.Background()); !errors.Is(err, mcp23017.ErrBus) || !errors.Is(err, model.ErrNoDevice) {
-		t.Fatalf("Prepare with no chip: %v, want ErrBus wrapping ErrNoDevice", err)
+	if err := drv.Prepare(context.Background()); !errors.Is(err, mcp23017.ErrBus) || !errors.Is(err, mcp23017.ErrNoAck) || !errors.Is(err, clx.ErrControllerGone) {
+		t.Fatalf("Prepare with no chip: %v, want ErrBus wrapping ErrNoAck and clx.ErrControllerGone", err)
 	}
 }

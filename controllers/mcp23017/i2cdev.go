@@ -73,10 +73,20 @@ func (d *I2CDev) Tx(addr uint16, w, r []byte) error {
 	runtime.KeepAlive(w)
 	runtime.KeepAlive(r)
 	runtime.KeepAlive(&msgs)
-	if errno != 0 {
-		return fmt.Errorf("%s: address %#02x: %w", d.path, addr, errno)
+	return i2cError(d.path, addr, errno)
+}
+
+// i2cError is the error of an I2C_RDWR ioctl that returned errno: ENXIO
+// (the address went unacknowledged, in the kernel's I2C fault codes)
+// wraps ErrNoAck as well as the errno.
+func i2cError(path string, addr uint16, errno unix.Errno) error {
+	switch errno {
+	case 0:
+		return nil
+	case unix.ENXIO:
+		return fmt.Errorf("%s: address %#02x: %w (%w)", path, addr, ErrNoAck, errno)
 	}
-	return nil
+	return fmt.Errorf("%s: address %#02x: %w", path, addr, errno)
 }
 
 // Close closes the adapter.

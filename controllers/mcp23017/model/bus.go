@@ -1,18 +1,14 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gpiohil/gpiohil/controllers/mcp23017"
 	"github.com/gpiohil/gpiohil/controllers/sim"
 )
-
-// ErrNoDevice is a transaction no device acknowledged (its address byte
-// was NACKed).
-var ErrNoDevice = errors.New("i2c: no device acknowledged the address")
 
 // Device is what answers transactions on a Bus.
 type Device interface {
@@ -54,6 +50,18 @@ func (b *Bus) Attach(addr uint16, d Device) error {
 	return nil
 }
 
+// Detach takes the device at addr off the bus, as unplugging it does:
+// from then on its address goes unacknowledged.
+func (b *Bus) Detach(addr uint16) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.devices[addr] == nil {
+		return fmt.Errorf("i2c: no device at address %#x to detach", addr)
+	}
+	delete(b.devices, addr)
+	return nil
+}
+
 // TxTime is how long a transaction writing nw bytes and then reading nr
 // bytes holds the bus: a start bit, the address byte, the written bytes,
 // a repeated start and the address byte again before the read, the read
@@ -77,7 +85,7 @@ func (b *Bus) Tx(addr uint16, w, r []byte) error {
 	d := b.devices[addr]
 	if d == nil {
 		sim.Hold(b.TxTime(0, 0))
-		return fmt.Errorf("i2c: address %#x: %w", addr, ErrNoDevice)
+		return fmt.Errorf("i2c: address %#x: %w", addr, mcp23017.ErrNoAck)
 	}
 	t := b.TxTime(len(w), len(r))
 	sim.Hold(t)

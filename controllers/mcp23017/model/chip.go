@@ -49,6 +49,19 @@ func New() *Chip {
 	return c
 }
 
+// Reset puts the chip in its power-on state, as a power cycle does: every
+// pad an input without pull-up (the chip lets go of its pads), every
+// interrupt off. Pad and INT changes are reported as any other.
+func (c *Chip) Reset() {
+	c.mu.Lock()
+	contrib, intOut := c.contrib, c.intOut
+	c.reset()
+	c.contrib, c.intOut = contrib, intOut // as the pads and INT were: settle reports each change
+	n := c.settle()
+	c.mu.Unlock()
+	n.deliver()
+}
+
 func (c *Chip) reset() {
 	c.regs = [2][11]byte{}
 	c.regs[0][mcp23017.IODIR], c.regs[1][mcp23017.IODIR] = 0xff, 0xff
