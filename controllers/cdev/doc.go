@@ -22,4 +22,10 @@
 // live in cdev.go (chip and lifecycle), io.go and interrupt.go. Suspend
 // releases every interrupt line to the kernel and Resume requests them
 // again as they were (clx's suspend group).
+//
+// A chip unregistered under open requests (a hot-unplugged USB expander)
+// makes the kernel answer ENODEV; the driver's errors then wrap
+// clx.ErrControllerGone too (gone.go), and clx fails every connection.
+// Linux guards requests against it from 6.9; the QEMU guest's 6.1 does
+// not, so no tier exercises it yet.
 package cdev

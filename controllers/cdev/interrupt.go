@@ -72,13 +72,13 @@ func (c *Controller) requestLocked(in *interrupt) (int, error) {
 	}
 	line, err := c.chip.RequestLine(in.offset, opts...)
 	if err != nil {
-		return 0, fmt.Errorf("cdev: request line %d of %s for events: %w", in.offset, c.chip.Name, err)
+		return 0, fmt.Errorf("cdev: request line %d of %s for events: %w", in.offset, c.chip.Name, kernelErr(err))
 	}
 	v, err := line.Value()
 	if err != nil {
 		in.dead.Store(true)
 		c.closeAsync(in.offset, line)
-		return 0, fmt.Errorf("cdev: read line %d: %w", in.offset, err)
+		return 0, fmt.Errorf("cdev: read line %d: %w", in.offset, kernelErr(err))
 	}
 	in.line = line
 	return v, nil

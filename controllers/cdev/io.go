@@ -63,7 +63,7 @@ func (c *Controller) ConnectIOPins(ctx context.Context, r *clx.IORequest) error 
 	}
 	lines, err := c.chip.RequestLines(offs, opts...)
 	if err != nil {
-		return fmt.Errorf("cdev: request lines %v of %s: %w", offs, c.chip.Name, err)
+		return fmt.Errorf("cdev: request lines %v of %s: %w", offs, c.chip.Name, kernelErr(err))
 	}
 	req := &ioRequest{lines: lines, offsets: offs, values: values, output: r.Direction == clx.Output}
 	c.mu.Lock()
@@ -130,7 +130,7 @@ func (c *Controller) ReadPins(ctx context.Context, bank int, pins []int) (uint64
 		if !ok {
 			vals = make([]int, len(req.offsets))
 			if err := req.lines.Values(vals); err != nil {
-				return 0, fmt.Errorf("cdev: read lines %v: %w", req.offsets, err)
+				return 0, fmt.Errorf("cdev: read lines %v: %w", req.offsets, kernelErr(err))
 			}
 			read[req] = vals
 		}
@@ -163,7 +163,7 @@ func (c *Controller) WritePins(ctx context.Context, bank int, pins []int, values
 	}
 	for req := range touched {
 		if err := req.lines.SetValues(req.values); err != nil {
-			return fmt.Errorf("cdev: write lines %v: %w", req.offsets, err)
+			return fmt.Errorf("cdev: write lines %v: %w", req.offsets, kernelErr(err))
 		}
 	}
 	return nil
