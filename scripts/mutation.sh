@@ -7,8 +7,9 @@
 #   unit       the package's own tests (what make test catches)
 #   spec-tree  the spec tree alone, on every sim fixture, run from the
 #              package's test binary built with the spectree tag
-#              (specs/treetest): what gpiohil check catches. One mutant at
-#              a time, since the specs time edges.
+#              (specs/treetest): what gpiohil check catches. The fixtures
+#              run side by side; a tree mostly waits on edges, so two
+#              mutants at a time (eight trees) use under half of two cores.
 #
 # Prints each package's score per stage and the mutants that lived; the
 # machine-readable results land in $GPIOHIL_MUTATION_OUT (default
@@ -37,7 +38,7 @@ status=0
 for stage in ${MUTATION_STAGES:-unit spec-tree}; do
 	case $stage in
 	unit) suffix='' workers=$(nproc) coefficient=40 min=${MUTATION_MIN:-} tags='' ;;
-	spec-tree) suffix=-spec-tree workers=1 coefficient=3 min=${MUTATION_SPEC_MIN:-} tags=spectree ;;
+	spec-tree) suffix=-spec-tree workers=$(nproc) coefficient=3 min=${MUTATION_SPEC_MIN:-} tags=spectree ;;
 	*) echo "mutation: unknown stage $stage (unit, spec-tree)" >&2; exit 2 ;;
 	esac
 	for pkg in ${MUTATION_PACKAGES:-clx controllers/sim}; do

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,8 +40,9 @@ func Main(m *testing.M) int {
 	return m.Run()
 }
 
-// Test runs the tree on each fixture StageEnv names, in a child process
-// of this test binary, and fails at the first fixture whose run fails.
+// Test runs the tree on each fixture StageEnv names, each in a child
+// process of this test binary, all at once, and fails naming every
+// fixture whose run failed.
 func Test(t *testing.T) {
 	list := os.Getenv(StageEnv)
 	if list == "" {
@@ -52,13 +54,25 @@ func Test(t *testing.T) {
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-time.Second))
 		defer cancel()
 	}
-	for _, name := range strings.Split(list, ",") {
-		cmd := exec.CommandContext(ctx, os.Args[0])
-		cmd.Env = append(os.Environ(), childEnv+"="+name)
-		cmd.WaitDelay = 5 * time.Second
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("spec tree on fixture %s: %v\n%s", name, err, lastLines(string(out), 40))
+	names := strings.Split(list, ",")
+	outs := make([]string, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.CommandContext(ctx, os.Args[0])
+			cmd.Env = append(os.Environ(), childEnv+"="+name)
+			cmd.WaitDelay = 5 * time.Second
+			out, err := cmd.CombinedOutput()
+			outs[i], errs[i] = string(out), err
+		}()
+	}
+	wg.Wait()
+	for i, name := range names {
+		if errs[i] != nil {
+			t.Errorf("spec tree on fixture %s: %v\n%s", name, errs[i], lastLines(outs[i], 40))
 		}
 	}
 }
