@@ -24,7 +24,8 @@ type rig struct {
 	errs []error
 }
 
-func newRig(t *testing.T, cfg mcp23017.Config) *rig {
+// newChip puts a model chip at 0x20 on a fast model bus.
+func newChip(t *testing.T) (*model.Bus, *model.Chip) {
 	t.Helper()
 	bus, err := model.NewBus(3_400_000)
 	if err != nil {
@@ -34,6 +35,12 @@ func newRig(t *testing.T, cfg mcp23017.Config) *rig {
 	if err := bus.Attach(0x20, chip); err != nil {
 		t.Fatal(err)
 	}
+	return bus, chip
+}
+
+func newRig(t *testing.T, cfg mcp23017.Config) *rig {
+	t.Helper()
+	bus, chip := newChip(t)
 	cfg.Bus, cfg.Address = bus, 0x20
 	if cfg.IRQ == nil {
 		cfg.IRQ = chip.INTLine(mcp23017.PortA)

@@ -51,14 +51,7 @@ func (b *nackBus) glitch(n int) (tries func() int) {
 // An address left unacknowledged fewer times than the driver tries is a
 // glitch, ridden out; as many times, the chip is gone.
 func TestUnacknowledgedAddressTries(t *testing.T) {
-	bus, err := model.NewBus(3_400_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chip := model.New()
-	if err := bus.Attach(0x20, chip); err != nil {
-		t.Fatal(err)
-	}
+	bus, _ := newChip(t)
 	nb := &nackBus{Bus: bus}
 	drv, err := mcp23017.New(mcp23017.Config{Bus: nb, Address: 0x20})
 	if err != nil {
