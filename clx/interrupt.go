@@ -137,9 +137,6 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	if f.closed.Load() {
 		return nil, pinErr(op, cfg.Pin, -1, ErrClosed)
 	}
-	if err := f.goneErr(op, cfg.Pin, -1); err != nil {
-		return nil, err
-	}
 	if !f.caps.hasInterrupts {
 		return nil, pinErr(op, cfg.Pin, -1, fmt.Errorf("controller has no interrupt support: %w", ErrNotSupported))
 	}
@@ -171,8 +168,8 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 		f.mu.Unlock()
 		return nil, pinErr(op, cfg.Pin, b.id, ErrClosed)
 	}
-	// Checked again under f.mu: a removal found from here on fails the
-	// new connection with the others (failAllGone takes f.mu).
+	// Checked under f.mu: a removal found from here on fails the new
+	// connection with the others (failAllGone takes f.mu).
 	if err := f.goneErr(op, cfg.Pin, b.id); err != nil {
 		f.mu.Unlock()
 		return nil, err

@@ -72,9 +72,6 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 	if f.closed.Load() {
 		return nil, pinErr(op, -1, -1, ErrClosed)
 	}
-	if err := f.goneErr(op, -1, -1); err != nil {
-		return nil, err
-	}
 	if !f.caps.hasIO {
 		return nil, pinErr(op, -1, -1, fmt.Errorf("controller has no I/O support: %w", ErrNotSupported))
 	}
@@ -151,6 +148,8 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 		f.mu.Unlock()
 		return nil, pinErr(op, -1, -1, ErrClosed)
 	}
+	// Checked under f.mu: a removal found from here on fails the new
+	// connection with the others (failAllGone takes f.mu).
 	if err := f.goneErr(op, -1, -1); err != nil {
 		f.mu.Unlock()
 		return nil, err

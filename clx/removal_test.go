@@ -75,7 +75,7 @@ func TestControllerRemovedUnderOpenConnections(t *testing.T) {
 			wantGone(t, "read an output", out.Read(bg(), make([]byte, 1)), "read", 2, 0)
 			wantGone(t, "read", in.Read(bg(), make([]byte, 1)), "read", 4, 0)
 			_, err := r.f.ConnectInterrupt(bg(), clx.InterruptConfig{Pin: 5, ISR: first.isr})
-			wantGone(t, "connect interrupt", err, "connect-interrupt", 5, -1)
+			wantGone(t, "connect interrupt", err, "connect-interrupt", 5, 5/r.f.Info().PinsPerBank)
 			_, err = r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{6}, Direction: clx.Input})
 			wantGone(t, "connect io", err, "connect-io", -1, -1)
 			wantGone(t, "bank power", r.f.SetBankPower(bg(), 0, false), "bank-power-off", -1, 0)
