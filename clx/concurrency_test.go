@@ -151,3 +151,49 @@ func TestCloseFromOwnISR(t *testing.T) {
 		t.Fatalf("%d calls after closing from the ISR", calls.Load())
 	}
 }
+
+// Two writers of one output connection on a controller whose I/O needs
+// no bank lock (IndependentIO): the connection still serialises them, so
+// what it reads back is what the line was last written. The first writer
+// is held inside the controller, its level already on the line, while the
+// second tries to write past it.
+func TestWritersOfOneConnectionKeepLatchAndLineTogether(t *testing.T) {
+	fc := newFake(fakeSpec{pins: 8, perBank: 8, flags: clx.IndependentIO})
+	f := fc.framework(t)
+	out, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{3}, Direction: clx.Output})
+	must(t, err)
+	inside, release := make(chan struct{}), make(chan struct{})
+	var held atomic.Bool
+	fc.mu.Lock()
+	fc.afterWrite = func() {
+		if held.CompareAndSwap(false, true) {
+			close(inside)
+			<-release
+		}
+	}
+	fc.mu.Unlock()
+	first := make(chan error, 1)
+	go func() { first <- out.Write(bg(), []byte{1}) }()
+	<-inside
+	second := make(chan error, 1)
+	go func() { second <- out.Write(bg(), []byte{0}) }()
+	// The second writer must wait for the first; if it does not, it is
+	// done well within this.
+	passed := false
+	select {
+	case err := <-second:
+		must(t, err)
+		passed = true
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	must(t, <-first)
+	if !passed {
+		must(t, <-second)
+	}
+	buf := []byte{0}
+	must(t, out.Read(bg(), buf))
+	if line := fc.level(3); (buf[0] == 1) != line {
+		t.Fatalf("the connection reads back %d, the line was last written %v", buf[0], line)
+	}
+}

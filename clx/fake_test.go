@@ -28,6 +28,10 @@ type fakeController struct {
 	clears  int
 	stopped bool
 	gone    bool // see vanish
+	// afterWrite, when set, runs in WritePins once the levels are
+	// recorded, outside fc.mu: a test holds a writer inside the
+	// controller with it.
+	afterWrite func()
 }
 
 type fakeSpec struct {
@@ -186,9 +190,13 @@ func (fc *fakeController) WritePins(ctx context.Context, bank int, pins []int, v
 		return err
 	}
 	fc.mu.Lock()
-	defer fc.mu.Unlock()
 	for k, i := range pins {
 		fc.levels[bank*fc.spec.perBank+i] = values>>k&1 != 0
+	}
+	after := fc.afterWrite
+	fc.mu.Unlock()
+	if after != nil {
+		after()
 	}
 	return nil
 }
