@@ -38,7 +38,12 @@ type PinError struct {
 	Err    error  // the cause; wraps a sentinel
 }
 
-// Error formats the error as "clx: OP pin P (bank B): cause".
+// Error formats the error as
+//
+//	clx: OP pin P (bank B) held by "HOLDER": cause
+//
+// leaving out the pin, the bank and the holder where there are none, and
+// the cause's own "clx: " prefix.
 func (e *PinError) Error() string {
 	s := "clx: " + e.Op
 	if e.Pin >= 0 {

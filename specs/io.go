@@ -3,6 +3,7 @@ package specs
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -63,6 +64,12 @@ var _ = node(func() {
 			Expect(errors.As(err, &pe)).To(BeTrue())
 			Expect(pe.Pin).To(Equal(w.TargetPin))
 			Expect(pe.Holder).To(Equal("spec holder"))
+			bank := w.TargetPin / r.Framework.Info().PinsPerBank
+			Expect(pe.Bank).To(Equal(bank))
+			// What a user reads names the same, in clx.PinError's documented
+			// form, the cause once.
+			Expect(err.Error()).To(Equal(fmt.Sprintf(`clx: connect-io pin %d (bank %d) held by "spec holder": %s`,
+				w.TargetPin, bank, strings.TrimPrefix(clx.ErrSharingViolation.Error(), "clx: "))))
 		}, SpecTimeout(specTimeout))
 
 		It("reads back the latch of an output connection", func(ctx SpecContext) {
