@@ -26,6 +26,16 @@ func (r *Rig) RemoveController(ctx context.Context) error {
 // "" when RemoveController can.
 func (r *Rig) RemovalUnsupported() string { return r.target.removalUnsupported() }
 
+// RemovalAnnounced reports whether the target's controller tells the
+// framework of its removal by itself, as a device whose bus signals a
+// surprise removal does (the sim controller raises its interrupt): the
+// framework then knows before any client calls. Otherwise (an I2C chip
+// unplugged) the framework finds it gone at its next access.
+func (r *Rig) RemovalAnnounced() bool {
+	rm, ok := r.target.(controllerRemover)
+	return ok && rm.removalAnnounced()
+}
+
 // ReinsertController brings a removed controller back as a new device:
 // the old framework is closed (its connections already failed) and
 // Framework is a new one over the controller at its reset state.

@@ -82,4 +82,7 @@ var targetKinds = map[string]targetOpener{
 type controllerRemover interface {
 	removeController(ctx context.Context) error
 	reinsertController(ctx context.Context) error
+	// removalAnnounced: the controller tells the framework of its removal
+	// itself; otherwise the framework finds it at its next access.
+	removalAnnounced() bool
 }

@@ -95,6 +95,10 @@ func (t *mcpTarget) removeController(context.Context) error {
 	return nil
 }
 
+// removalAnnounced: nothing tells the driver of the unplug; its next
+// transaction finds the address unacknowledged.
+func (t *mcpTarget) removalAnnounced() bool { return false }
+
 // reinsertController plugs the chip back, at its power-on state, under a
 // new driver and framework.
 func (t *mcpTarget) reinsertController(ctx context.Context) error {

@@ -64,6 +64,10 @@ func (t *simTarget) removeController(context.Context) error {
 	return nil
 }
 
+// removalAnnounced: the removed controller raises its interrupt, and
+// the query that follows fails with sim.ErrRemoved.
+func (t *simTarget) removalAnnounced() bool { return true }
+
 // reinsertController reinserts it and registers it under a new framework.
 func (t *simTarget) reinsertController(ctx context.Context) error {
 	t.ctrl.Reinsert()

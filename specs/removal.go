@@ -45,6 +45,9 @@ var _ = node(func() {
 			// sim raises its interrupt); one on a bus is found gone at the
 			// framework's next access (the MCP23017's address goes
 			// unacknowledged). Either way the next read fails with it.
+			if r.RemovalAnnounced() {
+				Eventually(ctx, old.Gone()).WithTimeout(t.ProbeTimeout).Should(BeClosed(), "the framework did not learn of the removal the controller announced")
+			}
 			err := held.Read(ctx, make([]byte, 1))
 			Expect(errors.Is(err, clx.ErrControllerGone)).To(BeTrue(), "a read from a removed controller: %v", err)
 			Eventually(ctx, old.Gone()).WithTimeout(t.ProbeTimeout).Should(BeClosed(), "the framework did not learn of the removal")
