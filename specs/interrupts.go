@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -88,6 +89,36 @@ var _ = node(func() {
 			Entry("logical falling, active-low: the line's rising edge", clx.ActiveLow, true, Label("active-low"), SpecTimeout(specTimeout)),
 			Entry("both, active-low", clx.ActiveBoth, true, Label("active-low"), SpecTimeout(specTimeout)),
 		)
+
+		It("run a claiming ISR's DPC after it, and none for an ISR that does not claim", func(ctx SpecContext) {
+			r := prepare(ctx)
+			p := pair(0)
+			t := Fixture().Timing
+			drive(ctx, p.Stimulus.Name, false)
+			release(ctx, p.Ack.Name, proto.PullNone)
+			ack := ioConnect(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output, Name: "DPC's ack"})
+			settle(ctx)
+			// The DPC answers, with the level its ISR saw.
+			answer := func(ic clx.InterruptContext) {
+				if err := ack.Write(context.WithoutCancel(ctx), []byte{byte(ic.Level)}); err != nil {
+					GinkgoWriter.Printf("DPC's ack write: %v\n", err)
+				}
+			}
+			for _, claims := range []bool{true, false} {
+				ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: p.Stimulus.TargetPin, Mode: clx.Edge,
+					Polarity: clx.ActiveBoth, Name: "with a DPC", ISR: func(clx.InterruptContext) bool { return claims }, DPC: answer})
+				Expect(err).NotTo(HaveOccurred())
+				DeferCleanup(ic.Close)
+				for i, l := range []bool{true, false} {
+					if claims {
+						Expect(probe(ctx, p, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "edge %d: the claiming ISR's DPC did not answer", i)
+					} else {
+						Expect(probe(ctx, p, l, t.Quiet).TimedOut).To(BeTrue(), "edge %d: a DPC ran for an ISR that did not claim", i)
+					}
+				}
+				Expect(ic.Close()).To(Succeed())
+			}
+		}, SpecTimeout(specTimeout))
 
 		It("stamp events in order, within the tier's uncertainty of the MCU's own edge times", Label("timestamps"), func(ctx SpecContext) {
 			r := prepare(ctx)
