@@ -35,13 +35,7 @@ var _ = node(func() {
 		}
 
 		It("orders a multi-pin connection's bits by connection order", func(ctx SpecContext) {
-			r := prepare(ctx)
-			if len(r.Wires) < 3 {
-				Skip(fmt.Sprintf("needs 3 wires; fixture %s has %d", Fixture().Name, len(r.Wires)))
-			}
-			// The last three wires, in reverse: connection order differs from
-			// line order.
-			ws := []rig.Wire{r.Wires[len(r.Wires)-1], r.Wires[len(r.Wires)-3], r.Wires[len(r.Wires)-2]}
+			ws := threeWiresOutOfOrder(prepare(ctx))
 			in := ioConnect(ctx, clx.IOConfig{Pins: []int{ws[0].TargetPin, ws[1].TargetPin, ws[2].TargetPin}})
 			for v := 0; v < 8; v++ {
 				for i, w := range ws {
@@ -102,10 +96,7 @@ var _ = node(func() {
 
 		It("opens a multi-pin output with each line at its own initial level", func(ctx SpecContext) {
 			r := prepare(ctx)
-			if len(r.Wires) < 3 {
-				Skip(fmt.Sprintf("needs 3 wires; fixture %s has %d", Fixture().Name, len(r.Wires)))
-			}
-			ws := []rig.Wire{r.Wires[len(r.Wires)-1], r.Wires[len(r.Wires)-3], r.Wires[len(r.Wires)-2]}
+			ws := threeWiresOutOfOrder(r)
 			pins := []int{ws[0].TargetPin, ws[1].TargetPin, ws[2].TargetPin}
 			for _, w := range ws {
 				release(ctx, w.Name, proto.PullNone)
@@ -260,3 +251,14 @@ var _ = node(func() {
 		}, SpecTimeout(specTimeout))
 	})
 })
+
+// threeWiresOutOfOrder returns the rig's last three wires in an order
+// unlike their lines' (last, third-last, second-last), so a multi-pin
+// connection over them orders its bits differently from the lines; a rig
+// with fewer wires skips the spec.
+func threeWiresOutOfOrder(r *rig.Rig) []rig.Wire {
+	if len(r.Wires) < 3 {
+		Skip(fmt.Sprintf("needs 3 wires; fixture %s has %d", Fixture().Name, len(r.Wires)))
+	}
+	return []rig.Wire{r.Wires[len(r.Wires)-1], r.Wires[len(r.Wires)-3], r.Wires[len(r.Wires)-2]}
+}
