@@ -12,9 +12,9 @@ import (
 // ErrUnsupported, saying why, where the tier cannot remove its controller
 // (RemovalUnsupported). ReinsertController undoes it.
 func (r *Rig) RemoveController(ctx context.Context) error {
-	rm, ok := r.target.(controllerRemover)
-	if !ok {
-		return fmt.Errorf("rig %s: remove the controller: %w: %s", r.Fixture.Name, ErrUnsupported, r.target.removalUnsupported())
+	rm, err := r.remover("remove")
+	if err != nil {
+		return err
 	}
 	if err := rm.removeController(ctx); err != nil {
 		return fmt.Errorf("rig %s: remove the controller: %w", r.Fixture.Name, err)
@@ -24,7 +24,24 @@ func (r *Rig) RemoveController(ctx context.Context) error {
 
 // RemovalUnsupported says why the tier cannot remove its controller, or
 // "" when RemoveController can.
-func (r *Rig) RemovalUnsupported() string { return r.target.removalUnsupported() }
+func (r *Rig) RemovalUnsupported() string {
+	switch t := r.target.(type) {
+	case controllerRemover:
+		return ""
+	case removalRefuser:
+		return t.removalUnsupported()
+	}
+	return "the rig cannot remove this target's controller"
+}
+
+// remover returns the target as a controllerRemover, or an error for op
+// saying why it is not one.
+func (r *Rig) remover(op string) (controllerRemover, error) {
+	if rm, ok := r.target.(controllerRemover); ok {
+		return rm, nil
+	}
+	return nil, fmt.Errorf("rig %s: %s the controller: %w: %s", r.Fixture.Name, op, ErrUnsupported, r.RemovalUnsupported())
+}
 
 // RemovalAnnounced reports whether the target's controller tells the
 // framework of its removal by itself, as a device whose bus signals a
@@ -40,9 +57,9 @@ func (r *Rig) RemovalAnnounced() bool {
 // the old framework is closed (its connections already failed) and
 // Framework is a new one over the controller at its reset state.
 func (r *Rig) ReinsertController(ctx context.Context) error {
-	rm, ok := r.target.(controllerRemover)
-	if !ok {
-		return fmt.Errorf("rig %s: reinsert the controller: %w: %s", r.Fixture.Name, ErrUnsupported, r.target.removalUnsupported())
+	rm, err := r.remover("reinsert")
+	if err != nil {
+		return err
 	}
 	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -49,9 +49,6 @@ type target interface {
 	// edgeCountsInexact says why those counts cannot account for every
 	// edge sent, or "".
 	edgeCountsInexact() string
-	// removalUnsupported says why the controller cannot be removed, or
-	// "" for a target that is a controllerRemover.
-	removalUnsupported() string
 	// close releases what the target holds beyond the framework.
 	close()
 }
@@ -74,6 +71,11 @@ var targetKinds = map[string]targetOpener{
 	"sim":      openSimTarget,
 	"cdev":     openCdevTarget,
 	"mcp23017": openMCP23017Target,
+}
+
+// removalRefuser is a target that is no controllerRemover and says why.
+type removalRefuser interface {
+	removalUnsupported() string
 }
 
 // controllerRemover is a target whose controller the rig can take away,

@@ -82,8 +82,6 @@ func (t *mcpTarget) edgeCountsInexact() string {
 // held it (Rig.BusStats).
 func (t *mcpTarget) busStats() (uint64, time.Duration) { return t.bus.Stats() }
 
-func (t *mcpTarget) removalUnsupported() string { return "" }
-
 // removeController unplugs the chip: it leaves the bus (its address goes
 // unacknowledged) and powers down (it lets go of its pads). The driver
 // finds it gone at its next transaction.

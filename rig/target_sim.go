@@ -56,8 +56,6 @@ func (t *simTarget) lostEdges() uint64 { return 0 }
 
 func (t *simTarget) edgeCountsInexact() string { return "" }
 
-func (t *simTarget) removalUnsupported() string { return "" }
-
 // removeController removes the simulated controller (sim.Controller.Remove).
 func (t *simTarget) removeController(context.Context) error {
 	t.ctrl.Remove()

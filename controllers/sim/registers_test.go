@@ -123,16 +123,7 @@ func TestDebounceTimerOfABounceIsDead(t *testing.T) {
 	must(t, c.DrivePad(5, clx.High)) // timer A
 	must(t, c.DrivePad(5, clx.Low))  // bounced back: A is dead
 	must(t, c.DrivePad(5, clx.High)) // timer B
-	armed := timers.take()
-	a, b := armed[0], armed[1]
-	a()
-	if irq.count(0) != 0 {
-		t.Fatal("the bounced change's timer accepted the level")
-	}
-	b()
-	if irq.count(0) != 1 {
-		t.Fatalf("the settled change accepted %d times, want 1", irq.count(0))
-	}
+	staleThenCurrent(t, &timers, irq, "the bounced change")
 }
 
 // Remove: every call fails with ErrRemoved (a clx.ErrControllerGone), the
@@ -223,14 +214,24 @@ func TestEnableRestartsDebounce(t *testing.T) {
 	must(t, c.DrivePad(5, clx.High))   // timer A
 	must(t, c.EnableInterrupt(ctx, q)) // samples high afresh: A is dead
 	must(t, c.DrivePad(5, clx.Low))    // timer B
+	staleThenCurrent(t, &timers, irq, "the change before the enable")
+}
+
+// staleThenCurrent fires the two debounce timers armed, the one a later
+// change made stale first: it must accept nothing (bank 0 raises no
+// interrupt), the current one its level once.
+func staleThenCurrent(t *testing.T, timers *manualTimers, irq *raiseCounter, stale string) {
+	t.Helper()
 	armed := timers.take()
-	a, b := armed[0], armed[1]
-	a()
-	if irq.count(0) != 0 {
-		t.Fatal("a debounce timer from before the enable accepted the fall")
+	if len(armed) != 2 {
+		t.Fatalf("%d debounce timers armed, want 2", len(armed))
 	}
-	b()
-	if irq.count(0) != 1 {
-		t.Fatalf("the fall after the enable was accepted %d times, want 1", irq.count(0))
+	armed[0]()
+	if n := irq.count(0); n != 0 {
+		t.Fatalf("the timer of %s accepted its level (%d interrupts)", stale, n)
+	}
+	armed[1]()
+	if n := irq.count(0); n != 1 {
+		t.Fatalf("the current change was accepted %d times, want 1", n)
 	}
 }

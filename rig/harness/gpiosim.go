@@ -110,9 +110,14 @@ func gpioSimPull(m firmware.PinOutput, target gpiocdev.LineInfo) (level int, ok 
 // gpioSimToMCU is what the target end of a line carries to the MCU: an
 // output's level (the line's value), an input's bias, or nothing.
 func gpioSimToMCU(target gpiocdev.LineInfo, value int) (driven, level bool) {
-	output := target.Used && target.Config.Direction == gpiocdev.LineDirectionOutput
 	up, down := targetBias(target)
-	return carried(fixtures.Healthy, output, value == 1, up, down)
+	return carried(fixtures.Healthy, targetDrives(target), value == 1, up, down)
+}
+
+// targetDrives reports whether the target's consumer holds the line as an
+// output.
+func targetDrives(target gpiocdev.LineInfo) bool {
+	return target.Used && target.Config.Direction == gpiocdev.LineDirectionOutput
 }
 
 // targetBias is the pull the target's consumer puts on an input line.
@@ -250,8 +255,7 @@ func (g *GPIOSim) poller() {
 				continue
 			}
 			l.value = v
-			if hold, ok := gpioSimPull(l.mcu, l.target); ok && hold != v &&
-				!(l.target.Used && l.target.Config.Direction == gpiocdev.LineDirectionOutput) {
+			if hold, ok := gpioSimPull(l.mcu, l.target); ok && hold != v && !targetDrives(l.target) {
 				_ = l.files.setPull(hold)
 			}
 			driven, level := gpioSimToMCU(l.target, v)
