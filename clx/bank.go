@@ -254,7 +254,7 @@ func (b *bank) dispatchLocked() {
 			}
 			b.clearLocked(bit)
 			p.dispatchMasked = false
-			b.unmaskIfClearLocked(p)
+			b.unmaskOrReportLocked(p)
 			if p.unclaimed > 0 && !b.pending.Load() {
 				// Unmasking raised nothing: it did not fire again
 				// immediately, so the run of unclaimed deliveries ends.
@@ -370,6 +370,8 @@ func (b *bank) hwMaskLocked(p *intrPin) {
 }
 
 // unmaskIfClearLocked unmasks p in hardware when nothing holds it masked.
+// An unmask the controller fails leaves p masked, in hardware and in the
+// framework's books, so that a later unmask tries again.
 func (b *bank) unmaskIfClearLocked(p *intrPin) error {
 	bit := uint64(1) << p.index
 	if p.disabled || p.clientMasks > 0 || p.dispatchMasked || b.hwMasked&bit == 0 || !b.f.reachable() {
@@ -378,11 +380,18 @@ func (b *bank) unmaskIfClearLocked(p *intrPin) error {
 	f := b.f
 	b.hwMasked &^= bit
 	if err := f.caps.unmask.UnmaskInterrupt(f.ctx, &p.hw); err != nil {
-		err = driverErr("unmask", p.pin, b.id, err)
-		f.report(err)
-		return err
+		b.hwMasked |= bit
+		return driverErr("unmask", p.pin, b.id, err)
 	}
 	return nil
+}
+
+// unmaskOrReportLocked is unmaskIfClearLocked where no caller waits: a
+// failure is reported.
+func (b *bank) unmaskOrReportLocked(p *intrPin) {
+	if err := b.unmaskIfClearLocked(p); err != nil {
+		b.f.report(err)
+	}
 }
 
 func (b *bank) reconfigureLocked(p *intrPin) {
@@ -489,7 +498,7 @@ func (b *bank) detachLocked(p *intrPin, c *InterruptConn) {
 	if len(n) == 0 {
 		b.disablePinLocked(p)
 	} else {
-		b.unmaskIfClearLocked(p)
+		b.unmaskOrReportLocked(p)
 	}
 }
 

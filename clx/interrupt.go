@@ -368,7 +368,9 @@ func (c *InterruptConn) Mask(ctx context.Context) error {
 }
 
 // Unmask resumes delivery. An edge pin whose status latched while masked
-// is delivered once; a level pin still asserted is delivered.
+// is delivered once; a level pin still asserted is delivered. An unmask
+// the controller fails returns its error and leaves the connection
+// masked, to be unmasked again.
 func (c *InterruptConn) Unmask(ctx context.Context) error {
 	b := c.b
 	b.lock()
@@ -382,6 +384,9 @@ func (c *InterruptConn) Unmask(ctx context.Context) error {
 	c.masked = false
 	c.p.clientMasks--
 	if err := b.unmaskIfClearLocked(c.p); err != nil {
+		// The connection stays masked: the client may try again.
+		c.masked = true
+		c.p.clientMasks++
 		return err
 	}
 	if b.retained&(1<<c.p.index) != 0 {

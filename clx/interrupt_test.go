@@ -644,3 +644,28 @@ func TestDebouncedChangeWhileMasked(t *testing.T) {
 		})
 	}
 }
+
+// An unmask the controller fails is the caller's error alone (nothing is
+// reported besides), and the connection stays masked: an edge latched
+// while masked is still held, and a second unmask delivers it once.
+func TestFailedUnmaskLeavesTheConnectionMasked(t *testing.T) {
+	r := newSimRig(t, "unmask fails", sim.Config{Pins: 16, PinsPerBank: 8}, clx.Options{})
+	rec := &recorder{claim: true}
+	ic := r.connect(clx.InterruptConfig{Pin: 11, Polarity: clx.ActiveHigh, ISR: rec.isr})
+	must(t, ic.Mask(bg()))
+	r.drive(11, clx.High)
+	must(t, r.sim.InjectFault("UnmaskInterrupt", sim.FaultError))
+	wantPinError(t, "the failed unmask", ic.Unmask(bg()), sim.ErrInjected, 11, 1)
+	r.idle()
+	if n := rec.count(); n != 0 {
+		t.Fatalf("the failed unmask delivered %d", n)
+	}
+	if errs := r.dispatchErrors(); len(errs) != 0 {
+		t.Fatalf("the failed unmask was also reported: %v", errs)
+	}
+	must(t, ic.Unmask(bg()))
+	r.idle()
+	if n := rec.count(); n != 1 {
+		t.Fatalf("the unmask after the failed one delivered %d, want the latched edge once", n)
+	}
+}

@@ -76,3 +76,8 @@ func (t *simTarget) reinsertController(ctx context.Context) error {
 	t.fw = fw
 	return nil
 }
+
+// injectFault arms the simulated controller (sim.Controller.InjectFault).
+func (t *simTarget) injectFault(method string, mode sim.FaultMode) error {
+	return t.ctrl.InjectFault(method, mode)
+}

@@ -16,6 +16,7 @@ var _ = node(func() {
 		It("contains a panicking ISR: its connection fails with a typed error, other pins keep answering, the pin can be connected again", Label("cap:two-pairs"), func(ctx SpecContext) {
 			needPairs(2)
 			r := prepare(ctx)
+			expectReported(1) // the panic
 			p, q := pair(0), pair(1)
 			t := Fixture().Timing
 			ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: p.Stimulus.TargetPin, Mode: clx.Edge,

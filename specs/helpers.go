@@ -22,6 +22,7 @@ func prepare(ctx context.Context) *rig.Rig {
 	GinkgoHelper()
 	requireWiring()
 	Expect(theRig.IdleStimuli(ctx)).To(Succeed())
+	watchReported(theRig)
 	return theRig
 }
 

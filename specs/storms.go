@@ -15,6 +15,7 @@ var _ = node(func() {
 	Describe("Storms", Label("storms"), func() {
 		It("disables a level nobody claims, and keeps serving other pins", func(ctx SpecContext) {
 			prepare(ctx)
+			expectReported(1) // the storm
 			p := pair(0)
 			t := Fixture().Timing
 			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, NoClaim: true, Ack: rig.AckToggle})

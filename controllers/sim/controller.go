@@ -29,6 +29,8 @@ type Controller struct {
 	merged    uint64 // qualifying edges that found their status latched
 	bankSaved map[int]regs
 	observers []func(PadEvent)
+
+	faults faults // methods armed to misbehave (InjectFault)
 }
 
 // The sim implements every group of clx's capability matrix.
@@ -108,6 +110,9 @@ func (c *Controller) Stop(ctx context.Context) error {
 // configuration and latched status, the primary interrupt stops, and edges
 // until Resume latch nothing.
 func (c *Controller) Suspend(ctx context.Context) error {
+	if _, err := c.fault("Suspend"); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.removed {
@@ -124,6 +129,9 @@ func (c *Controller) Suspend(ctx context.Context) error {
 // level again, and any unmasked status (an asserted level, an edge
 // latched before the suspend) raises.
 func (c *Controller) Resume(ctx context.Context) error {
+	if _, err := c.fault("Resume"); err != nil {
+		return err
+	}
 	var p pending
 	c.mu.Lock()
 	if c.removed {
@@ -146,6 +154,9 @@ func (c *Controller) Resume(ctx context.Context) error {
 
 // ConnectIOPins implements clx.IOConnector.
 func (c *Controller) ConnectIOPins(ctx context.Context, q *clx.IORequest) error {
+	if _, err := c.fault("ConnectIOPins"); err != nil {
+		return err
+	}
 	r, err := c.lockBank(q.Bank)
 	if err != nil {
 		return err
@@ -178,6 +189,9 @@ func (c *Controller) ConnectIOPins(ctx context.Context, q *clx.IORequest) error 
 // DisconnectIOPins implements clx.IODisconnector: pins return to input
 // with no pull, unless q.Preserve keeps an output driving.
 func (c *Controller) DisconnectIOPins(ctx context.Context, q *clx.IORequest) error {
+	if _, err := c.fault("DisconnectIOPins"); err != nil {
+		return err
+	}
 	r, err := c.lockBank(q.Bank)
 	if err != nil {
 		return err
@@ -203,6 +217,9 @@ func (c *Controller) DisconnectIOPins(ctx context.Context, q *clx.IORequest) err
 
 // ReadPins implements clx.PinReader.
 func (c *Controller) ReadPins(ctx context.Context, bank int, pins []int) (uint64, error) {
+	if _, err := c.fault("ReadPins"); err != nil {
+		return 0, err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return 0, err
@@ -218,6 +235,9 @@ func (c *Controller) ReadPins(ctx context.Context, bank int, pins []int) (uint64
 
 // ReadPinsMask implements clx.MaskReader.
 func (c *Controller) ReadPinsMask(ctx context.Context, bank int) (uint64, error) {
+	if _, err := c.fault("ReadPinsMask"); err != nil {
+		return 0, err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return 0, err
@@ -228,6 +248,9 @@ func (c *Controller) ReadPinsMask(ctx context.Context, bank int) (uint64, error)
 
 // WritePins implements clx.PinWriter.
 func (c *Controller) WritePins(ctx context.Context, bank int, pins []int, values uint64) error {
+	if _, err := c.fault("WritePins"); err != nil {
+		return err
+	}
 	var set, clr uint64
 	for k, i := range pins {
 		if values>>k&1 != 0 {
@@ -236,11 +259,19 @@ func (c *Controller) WritePins(ctx context.Context, bank int, pins []int, values
 			clr |= 1 << i
 		}
 	}
-	return c.WritePinsMask(ctx, bank, set, clr)
+	return c.writeMask(bank, set, clr)
 }
 
 // WritePinsMask implements clx.MaskWriter.
 func (c *Controller) WritePinsMask(ctx context.Context, bank int, set, clear uint64) error {
+	if _, err := c.fault("WritePinsMask"); err != nil {
+		return err
+	}
+	return c.writeMask(bank, set, clear)
+}
+
+// writeMask sets the output latches of set and clears those of clear.
+func (c *Controller) writeMask(bank int, set, clear uint64) error {
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return err
@@ -259,6 +290,9 @@ func (c *Controller) WritePinsMask(ctx context.Context, bank int, set, clear uin
 
 // EnableInterrupt implements clx.InterruptEnabler.
 func (c *Controller) EnableInterrupt(ctx context.Context, q *clx.InterruptRequest) error {
+	if _, err := c.fault("EnableInterrupt"); err != nil {
+		return err
+	}
 	c.busAccess()
 	if q.Polarity == clx.ActiveBoth && c.cfg.EmulateBothEdges {
 		return fmt.Errorf("sim: pin %d: both edges requested from a controller that cannot sense them", q.Pin)
@@ -291,6 +325,9 @@ func (c *Controller) EnableInterrupt(ctx context.Context, q *clx.InterruptReques
 
 // DisableInterrupt implements clx.InterruptDisabler.
 func (c *Controller) DisableInterrupt(ctx context.Context, q *clx.InterruptRequest) error {
+	if _, err := c.fault("DisableInterrupt"); err != nil {
+		return err
+	}
 	r, err := c.lockBank(q.Bank)
 	if err != nil {
 		return err
@@ -309,6 +346,9 @@ func (c *Controller) DisableInterrupt(ctx context.Context, q *clx.InterruptReque
 
 // MaskInterrupts implements clx.InterruptMasker.
 func (c *Controller) MaskInterrupts(ctx context.Context, bank int, mask uint64) (uint64, error) {
+	if mode, err := c.fault("MaskInterrupts"); err != nil || mode == FaultUnapplied {
+		return mask, err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return mask, err
@@ -320,6 +360,9 @@ func (c *Controller) MaskInterrupts(ctx context.Context, bank int, mask uint64) 
 
 // UnmaskInterrupt implements clx.InterruptUnmasker.
 func (c *Controller) UnmaskInterrupt(ctx context.Context, q *clx.InterruptRequest) error {
+	if _, err := c.fault("UnmaskInterrupt"); err != nil {
+		return err
+	}
 	r, err := c.lockBank(q.Bank)
 	if err != nil {
 		return err
@@ -333,6 +376,10 @@ func (c *Controller) UnmaskInterrupt(ctx context.Context, q *clx.InterruptReques
 
 // QueryActiveInterrupts implements clx.ActiveQuerier.
 func (c *Controller) QueryActiveInterrupts(ctx context.Context, bank int, enabled uint64) (uint64, error) {
+	mode, err := c.fault("QueryActiveInterrupts")
+	if err != nil {
+		return 0, err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return 0, err
@@ -342,12 +389,18 @@ func (c *Controller) QueryActiveInterrupts(ctx context.Context, bank int, enable
 	if c.cfg.AutoClearOnRead {
 		r.status &^= active &^ r.mode // level status follows the level
 	}
+	if mode == FaultPhantom {
+		active |= c.bankMask() &^ enabled
+	}
 	return active, nil
 }
 
 // ClearActiveInterrupts implements clx.ActiveClearer. A level-sensitive
 // pin's status stays set while its level is asserted.
 func (c *Controller) ClearActiveInterrupts(ctx context.Context, bank int, mask uint64) (uint64, error) {
+	if mode, err := c.fault("ClearActiveInterrupts"); err != nil || mode == FaultUnapplied {
+		return mask, err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return mask, err
@@ -359,6 +412,9 @@ func (c *Controller) ClearActiveInterrupts(ctx context.Context, bank int, mask u
 
 // QueryEnabledInterrupts implements clx.EnabledQuerier.
 func (c *Controller) QueryEnabledInterrupts(ctx context.Context, bank int) (uint64, error) {
+	if _, err := c.fault("QueryEnabledInterrupts"); err != nil {
+		return 0, err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return 0, err
@@ -369,6 +425,9 @@ func (c *Controller) QueryEnabledInterrupts(ctx context.Context, bank int) (uint
 
 // ReconfigureInterrupt implements clx.InterruptReconfigurer.
 func (c *Controller) ReconfigureInterrupt(ctx context.Context, q *clx.InterruptRequest) error {
+	if _, err := c.fault("ReconfigureInterrupt"); err != nil {
+		return err
+	}
 	c.busAccess()
 	if q.Polarity == clx.ActiveBoth && c.cfg.EmulateBothEdges {
 		return fmt.Errorf("sim: pin %d: both edges requested from a controller that cannot sense them", q.Pin)
@@ -392,6 +451,9 @@ func (c *Controller) ReconfigureInterrupt(ctx context.Context, q *clx.InterruptR
 // InterruptEvent implements clx.EventDescriber: the time and level of the
 // event latched on the pin, on the controller's clock.
 func (c *Controller) InterruptEvent(ctx context.Context, bank, pin int) (clx.Event, error) {
+	if _, err := c.fault("InterruptEvent"); err != nil {
+		return clx.Event{}, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, err := c.bankRegs(bank)
@@ -408,6 +470,9 @@ func (c *Controller) InterruptEvent(ctx context.Context, bank, pin int) (clx.Eve
 // are saved and the bank powers off (its registers are lost, its pads stop
 // sensing).
 func (c *Controller) SaveBankContext(ctx context.Context, bank int) error {
+	if _, err := c.fault("SaveBankContext"); err != nil {
+		return err
+	}
 	r, err := c.lockBank(bank)
 	if err != nil {
 		return err
@@ -422,6 +487,9 @@ func (c *Controller) SaveBankContext(ctx context.Context, bank int) error {
 // RestoreBankContext implements clx.BankContextRestorer: power returns and
 // the saved registers are restored, the enable state last.
 func (c *Controller) RestoreBankContext(ctx context.Context, bank int) error {
+	if _, err := c.fault("RestoreBankContext"); err != nil {
+		return err
+	}
 	c.busAccess()
 	var p pending
 	c.mu.Lock()
@@ -445,6 +513,9 @@ func (c *Controller) RestoreBankContext(ctx context.Context, bank int) error {
 // understands one request, "identify", answered with a description of
 // its configuration.
 func (c *Controller) ControllerSpecificFunction(ctx context.Context, in []byte) ([]byte, error) {
+	if _, err := c.fault("ControllerSpecificFunction"); err != nil {
+		return nil, err
+	}
 	if c.Removed() {
 		return nil, ErrRemoved
 	}
