@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/rig"
 )
@@ -17,8 +18,9 @@ import (
 // the framework reports any while it runs.
 
 // reportedExpected is how many reported errors the running spec
-// provokes on purpose.
-var reportedExpected int
+// provokes on purpose; reportedBefore how many the framework had reported
+// when it started.
+var reportedExpected, reportedBefore int
 
 // watchReported, called as a spec starts, fails it at its end (after its
 // own cleanups) when the framework reported more or fewer errors than the
@@ -28,6 +30,7 @@ func watchReported(r *rig.Rig) {
 	fw := r.Framework
 	reportedExpected = 0
 	_, before := fw.Errors()
+	reportedBefore = before
 	DeferCleanup(func(ctx SpecContext) {
 		if r.Framework != fw {
 			return
@@ -48,3 +51,20 @@ func watchReported(r *rig.Rig) {
 // expectReported says the running spec provokes n errors the framework
 // reports (and judges what they say itself).
 func expectReported(n int) { reportedExpected = n }
+
+// reportedDuringSpec waits until the framework has reported n errors
+// since the running spec started (or the probe timeout passes), and
+// returns those it keeps.
+func reportedDuringSpec(r *rig.Rig, n int) []error {
+	GinkgoHelper()
+	var recent []error
+	var total int
+	Eventually(func() int {
+		recent, total = r.Framework.Errors()
+		return total - reportedBefore
+	}).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeNumerically(">=", n), "errors the framework reported")
+	if since := total - reportedBefore; len(recent) > since {
+		recent = recent[len(recent)-since:]
+	}
+	return recent
+}
