@@ -231,7 +231,20 @@ func (b *bank) dispatchLocked() {
 			// and an edge back while they run latches for the next pass.
 			ic := b.contextFor(p, ev, now)
 			p.hw.Polarity = flip(p.hw.Polarity)
-			b.reconfigureLocked(p)
+			if b.reconfigureLocked(p) {
+				p.rearmFailed = false
+			} else {
+				// The controller kept the old polarity, and so do the
+				// books. Another pass delivers the level it still senses
+				// again and re-arms, rather than miss the edge back —
+				// once: a controller that fails again waits for its next
+				// interrupt instead of spinning dispatch.
+				p.hw.Polarity = flip(p.hw.Polarity)
+				if !p.rearmFailed {
+					b.pending.Store(true)
+				}
+				p.rearmFailed = true
+			}
 			b.clearLocked(bit)
 			b.deliverUnlocked(p, ic)
 		default: // level-sensitive
@@ -394,11 +407,15 @@ func (b *bank) unmaskOrReportLocked(p *intrPin) {
 	}
 }
 
-func (b *bank) reconfigureLocked(p *intrPin) {
+// reconfigureLocked programs p.hw into the controller, reporting a
+// failure; it reports whether the controller took it.
+func (b *bank) reconfigureLocked(p *intrPin) bool {
 	f := b.f
 	if err := f.caps.reconfig.ReconfigureInterrupt(f.ctx, &p.hw); err != nil {
 		f.report(driverErr("reconfigure", p.pin, b.id, err))
+		return false
 	}
+	return true
 }
 
 // stormLocked disables a storming pin and fails its connections.

@@ -3,6 +3,7 @@ package clx_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -667,5 +668,40 @@ func TestFailedUnmaskLeavesTheConnectionMasked(t *testing.T) {
 	r.idle()
 	if n := rec.count(); n != 1 {
 		t.Fatalf("the unmask after the failed one delivered %d, want the latched edge once", n)
+	}
+}
+
+// An emulated active-both pin whose re-arm fails keeps the polarity the
+// controller kept: one more pass delivers the level still sensed and
+// re-arms, so the edge back is not missed. A controller that fails every
+// re-arm gets that one retry per interrupt, not a spinning dispatch.
+func TestFailedRearmOfEmulatedBothEdgesIsRetriedOnce(t *testing.T) {
+	r := newSimRig(t, "re-arm fails", sim.Config{EmulateBothEdges: true}, clx.Options{})
+	var failing atomic.Bool
+	rec := &recorder{claim: true, onCall: func(clx.InterruptContext) {
+		if failing.Load() {
+			must(t, r.sim.InjectFault("ReconfigureInterrupt", sim.FaultError))
+		}
+	}}
+	r.drive(2, clx.High)
+	r.connect(clx.InterruptConfig{Pin: 2, Polarity: clx.ActiveBoth, AssertedHigh: true, ISR: rec.isr})
+	// The level at connect is delivered. A re-arm that fails once: the
+	// level still sensed is delivered again, then the re-arm holds and
+	// the edge back is delivered.
+	must(t, r.sim.InjectFault("ReconfigureInterrupt", sim.FaultError))
+	r.drive(2, clx.Low)
+	r.drive(2, clx.High)
+	if got, want := rec.levels(), []clx.Level{clx.High, clx.Low, clx.Low, clx.High}; !slices.Equal(got, want) {
+		t.Fatalf("one failed re-arm: delivered %v, want %v", got, want)
+	}
+	// Fails every time: two deliveries of the edge, then dispatch rests.
+	failing.Store(true)
+	must(t, r.sim.InjectFault("ReconfigureInterrupt", sim.FaultError))
+	r.drive(2, clx.Low)
+	if got, want := rec.levels()[4:], []clx.Level{clx.Low, clx.Low}; !slices.Equal(got, want) {
+		t.Fatalf("every re-arm failing: delivered %v, want %v", got, want)
+	}
+	if errs := r.dispatchErrors(); len(errs) != 3 {
+		t.Fatalf("reported %d errors, want the 3 failed re-arms: %v", len(errs), errs)
 	}
 }

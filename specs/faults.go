@@ -3,7 +3,7 @@ package specs
 import (
 	"errors"
 	"slices"
-	"sync/atomic"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -98,7 +98,7 @@ var _ = node(func() {
 				pulse(ctx, w)
 				n := countEdges(ctx, w, clx.ActiveHigh)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "wire %s: rising edges delivered", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: rising edges delivered", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 
@@ -117,7 +117,7 @@ var _ = node(func() {
 				Expect(errs[1]).To(MatchError(ContainSubstring("hardware enable state disagrees")))
 				n := countEdges(ctx, w, clx.ActiveHigh)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "wire %s: rising edges delivered", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: rising edges delivered", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 
@@ -129,9 +129,9 @@ var _ = node(func() {
 				pulse(ctx, w)
 				injectFault(r, "UnmaskInterrupt", mode)
 				wantDriverFault(r, n.conn.Unmask(ctx), "UnmaskInterrupt", mode, w.TargetPin)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(BeZero(), "wire %s: delivered while still masked", w.Name)
+				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(0), "wire %s: delivered while still masked", w.Name)
 				Expect(n.conn.Unmask(ctx)).To(Succeed())
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "wire %s: the held edge", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: the held edge", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -144,10 +144,10 @@ var _ = node(func() {
 				injectFault(r, "MaskInterrupts", mode)
 				wantDriverFault(r, n.conn.Mask(ctx), "MaskInterrupts", mode, w.TargetPin)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "wire %s: an edge after the failed mask", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: an edge after the failed mask", w.Name)
 				Expect(n.conn.Mask(ctx)).To(Succeed())
 				pulse(ctx, w)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(BeEquivalentTo(1), "wire %s: delivered while masked", w.Name)
+				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(1), "wire %s: delivered while masked", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -166,8 +166,8 @@ var _ = node(func() {
 				// The edge's status stays latched through the failed pass; a
 				// later pass delivers it, once.
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(2), "wire %s: two rising edges", w.Name)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(BeEquivalentTo(2), "wire %s: two rising edges", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(2), "wire %s: two rising edges", w.Name)
+				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(2), "wire %s: two rising edges", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -182,10 +182,107 @@ var _ = node(func() {
 				wantReported(r, 1, "ClearActiveInterrupts", mode, w.TargetPin)
 				// The framework cannot tell status a clear left from a new
 				// edge: it delivers it, and the next clear succeeds.
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(2), "wire %s: the edge, then the status left latched", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(2), "wire %s: the edge, then the status left latched", w.Name)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(3), "wire %s: the edge after", w.Name)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(BeEquivalentTo(3), "wire %s: the edge after", w.Name)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(3), "wire %s: the edge after", w.Name)
+				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(3), "wire %s: the edge after", w.Name)
+				goesOn(ctx)
+			}, SpecTimeout(specTimeout))
+		}
+
+		for _, mode := range modes {
+			It("a failed query of the enabled interrupts is reported, and the disable it checked stands: "+mode.String(), func(ctx SpecContext) {
+				r, w := faultSpec(ctx)
+				drive(ctx, w.Name, false)
+				first := countEdges(ctx, w, clx.ActiveHigh)
+				injectFault(r, "QueryEnabledInterrupts", mode)
+				Expect(first.conn.Close()).To(Succeed())
+				wantReported(r, 1, "QueryEnabledInterrupts", mode, -1)
+				pulse(ctx, w)
+				Consistently(ctx, first.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(0), "wire %s: the closed connection was delivered", w.Name)
+				goesOn(ctx)
+			}, SpecTimeout(specTimeout))
+
+			It("a failed event description is reported, and the edge is delivered without it: "+mode.String(), func(ctx SpecContext) {
+				r, w := faultSpec(ctx)
+				drive(ctx, w.Name, false)
+				n := countEdges(ctx, w, clx.ActiveHigh)
+				injectFault(r, "InterruptEvent", mode)
+				pulse(ctx, w)
+				wantReported(r, 1, "InterruptEvent", mode, w.TargetPin)
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: the edge", w.Name)
+				goesOn(ctx)
+			}, SpecTimeout(specTimeout))
+
+			It("an emulated active-both pin whose re-arm fails is reported, delivers the level again, and misses no edge: "+mode.String(), func(ctx SpecContext) {
+				r, w := faultSpec(ctx)
+				if r.Framework.Info().Flags&clx.EmulateActiveBoth == 0 {
+					Skip("the controller senses both edges itself: the framework re-arms nothing")
+				}
+				drive(ctx, w.Name, false)
+				n := countEdges(ctx, w, clx.ActiveBoth)
+				// Emulated active-both starts armed for low (the connection
+				// does not say its line is asserted high): the low line is
+				// delivered at once.
+				Eventually(ctx, n.Levels).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal([]clx.Level{clx.Low}), "wire %s: the level at connect", w.Name)
+				injectFault(r, "ReconfigureInterrupt", mode)
+				drive(ctx, w.Name, true)
+				wantReported(r, 1, "ReconfigureInterrupt", mode, w.TargetPin)
+				want := []clx.Level{clx.Low, clx.High, clx.High}
+				Eventually(ctx, n.Levels).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(want), "wire %s: the rise, and the level delivered again after the failed re-arm", w.Name)
+				for _, l := range []clx.Level{clx.Low, clx.High, clx.Low} {
+					drive(ctx, w.Name, l == clx.High)
+					want = append(want, l)
+					Eventually(ctx, n.Levels).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(want), "wire %s: every edge after", w.Name)
+				}
+				Consistently(ctx, n.Levels).WithTimeout(Fixture().Timing.Quiet).Should(Equal(want), "wire %s: every edge after", w.Name)
+				goesOn(ctx)
+			}, SpecTimeout(specTimeout))
+
+			It("a failed suspend or resume is the caller's error, and the framework serves on: "+mode.String(), func(ctx SpecContext) {
+				r, _ := faultSpec(ctx)
+				injectFault(r, "Suspend", mode)
+				wantDriverFault(r, r.Framework.Suspend(ctx), "Suspend", mode, -1)
+				Expect(r.Framework.Suspend(ctx)).To(Succeed())
+				injectFault(r, "Resume", mode)
+				wantDriverFault(r, r.Framework.Resume(ctx), "Resume", mode, -1)
+				Expect(r.Framework.Resume(ctx)).To(Succeed())
+				goesOn(ctx)
+			}, SpecTimeout(specTimeout))
+
+			It("a failed bank power-off leaves the bank driving, and a failed power-on is tried again: "+mode.String(), func(ctx SpecContext) {
+				r, w := faultSpec(ctx)
+				bank := w.TargetPin / r.Framework.Info().PinsPerBank
+				release(ctx, w.Name, proto.PullDown)
+				out := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output, Initial: []byte{1}})
+				injectFault(r, "SaveBankContext", mode)
+				err := r.Framework.SetBankPower(ctx, bank, false)
+				if errors.Is(err, clx.ErrNotSupported) {
+					Skip("the controller has no bank power group: " + err.Error())
+				}
+				wantDriverFault(r, err, "SaveBankContext", mode, -1)
+				settle(ctx)
+				Expect(mcuReads(ctx, w)).To(BeTrue(), "wire %s: the bank stopped driving after a failed power-off", w.Name)
+				Expect(r.Framework.SetBankPower(ctx, bank, false)).To(Succeed())
+				injectFault(r, "RestoreBankContext", mode)
+				wantDriverFault(r, r.Framework.SetBankPower(ctx, bank, true), "RestoreBankContext", mode, -1)
+				Expect(r.Framework.SetBankPower(ctx, bank, true)).To(Succeed())
+				Expect(out.Write(ctx, []byte{0})).To(Succeed())
+				settle(ctx)
+				Expect(mcuReads(ctx, w)).To(BeFalse(), "wire %s: the restored bank does not drive a write", w.Name)
+				goesOn(ctx)
+			}, SpecTimeout(specTimeout))
+
+			It("a failed controller-specific request is the caller's error: "+mode.String(), func(ctx SpecContext) {
+				r, _ := faultSpec(ctx)
+				injectFault(r, "ControllerSpecificFunction", mode)
+				_, err := r.Framework.ControllerSpecificFunction(ctx, []byte("identify"))
+				if errors.Is(err, clx.ErrNotSupported) {
+					Skip("the controller has no controller-specific function: " + err.Error())
+				}
+				wantDriverFault(r, err, "ControllerSpecificFunction", mode, -1)
+				_, err = r.Framework.ControllerSpecificFunction(ctx, []byte("identify"))
+				Expect(err).NotTo(HaveOccurred())
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -196,7 +293,7 @@ var _ = node(func() {
 			n := countEdges(ctx, w, clx.ActiveHigh)
 			injectFault(r, "QueryActiveInterrupts", sim.FaultPhantom)
 			pulse(ctx, w)
-			Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeEquivalentTo(1), "wire %s: rising edges delivered", w.Name)
+			Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: rising edges delivered", w.Name)
 			errs := wantReported(r, 1, "", sim.FaultPhantom, -1)
 			var pe *clx.PinError
 			Expect(errors.As(errs[0], &pe)).To(BeTrue())
@@ -295,18 +392,38 @@ func pulse(ctx SpecContext, w rig.Wire) {
 	settle(ctx)
 }
 
-// edgeCount counts one interrupt connection's deliveries.
+// edgeCount is one interrupt connection's deliveries, by level.
 type edgeCount struct {
-	atomic.Int64
-	conn *clx.InterruptConn
+	conn   *clx.InterruptConn
+	mu     sync.Mutex
+	levels []clx.Level
 }
 
-// countEdges connects a claiming edge ISR on w's line for the spec.
+// Load returns how many deliveries there were.
+func (n *edgeCount) Load() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.levels)
+}
+
+// Levels returns the level each delivery reported.
+func (n *edgeCount) Levels() []clx.Level {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.levels)
+}
+
+// countEdges connects a claiming ISR on w's line for the spec.
 func countEdges(ctx SpecContext, w rig.Wire, pol clx.Polarity) *edgeCount {
 	GinkgoHelper()
 	n := &edgeCount{}
 	ic, err := theRig.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: w.TargetPin, Polarity: pol, Name: "fault spec",
-		ISR: func(clx.InterruptContext) bool { n.Add(1); return true }})
+		ISR: func(ic clx.InterruptContext) bool {
+			n.mu.Lock()
+			n.levels = append(n.levels, ic.Level)
+			n.mu.Unlock()
+			return true
+		}})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(ic.Close)
 	n.conn = ic
