@@ -58,7 +58,9 @@ type InterruptConfig struct {
 	ActiveLow bool
 	ISR       ISR // required
 	DPC       DPC // optional
-	// Name names the holder in sharing errors; default "interrupt#N".
+	// Name names the holder in sharing errors; default "interrupt#N", N
+	// the connection's number among those the framework made (I/O and
+	// interrupt alike, from 1).
 	Name string
 }
 

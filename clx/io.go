@@ -30,7 +30,9 @@ type IOConfig struct {
 	// ActiveLow makes every level the connection reads and writes,
 	// Initial included, logical: 1 is the line low, 0 the line high.
 	ActiveLow bool
-	// Name names the holder in sharing errors; default "io#N".
+	// Name names the holder in sharing errors; default "io#N", N the
+	// connection's number among those the framework made (I/O and
+	// interrupt alike, from 1).
 	Name string
 }
 

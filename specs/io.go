@@ -67,6 +67,36 @@ var _ = node(func() {
 				w.TargetPin, bank, strings.TrimPrefix(clx.ErrSharingViolation.Error(), "clx: "))))
 		}, SpecTimeout(specTimeout))
 
+		It("names an unnamed connection by its kind and number, and a refusal names that holder", func(ctx SpecContext) {
+			r := prepare(ctx)
+			ws := threeWiresOutOfOrder(r)
+			// Connections are numbered in the order the framework made
+			// them, I/O and interrupt alike: io#N, io#N+1, interrupt#N+2.
+			first := ioConnect(ctx, clx.IOConfig{Pins: []int{ws[0].TargetPin}, Shared: true})
+			var n int
+			_, err := fmt.Sscanf(first.Name(), "io#%d", &n)
+			Expect(err).NotTo(HaveOccurred(), "an unnamed I/O connection's name %q", first.Name())
+			Expect(n).To(BeNumerically(">", 0), "connections are numbered from 1")
+			second := ioConnect(ctx, clx.IOConfig{Pins: []int{ws[1].TargetPin}})
+			Expect(second.Name()).To(Equal(fmt.Sprintf("io#%d", n+1)))
+			ic, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: ws[2].TargetPin, Polarity: clx.ActiveHigh,
+				ISR: func(clx.InterruptContext) bool { return true }})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(ic.Close)
+			Expect(ic.Name()).To(Equal(fmt.Sprintf("interrupt#%d", n+2)))
+			named := ioConnect(ctx, clx.IOConfig{Pins: []int{ws[0].TargetPin}, Shared: true, Name: "spec reader"})
+			Expect(named.Name()).To(Equal("spec reader"), "a named connection keeps its name")
+			for _, c := range []struct {
+				w      rig.Wire
+				holder string
+			}{{ws[1], second.Name()}, {ws[2], ic.Name()}} {
+				_, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{c.w.TargetPin}, Direction: clx.Output})
+				var pe *clx.PinError
+				Expect(errors.As(err, &pe)).To(BeTrue(), "wire %s held: got %v", c.w.Name, err)
+				Expect(pe.Holder).To(Equal(c.holder), "wire %s: the holder named", c.w.Name)
+			}
+		}, SpecTimeout(specTimeout))
+
 		It("shares a line among read-only connections, and refuses an exclusive one until the last has closed", func(ctx SpecContext) {
 			r := prepare(ctx)
 			w := r.Wires[len(r.Wires)-1]

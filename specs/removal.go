@@ -2,6 +2,7 @@ package specs
 
 import (
 	"errors"
+	"fmt"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -56,9 +57,19 @@ var _ = node(func() {
 			var pe *clx.PinError
 			Expect(errors.As(rs.Conn().Err(), &pe)).To(BeTrue(), "got %v", rs.Conn().Err())
 			Expect(pe.Pin).To(Equal(p.Stimulus.TargetPin))
+			Expect(pe.Bank).To(Equal(p.Stimulus.TargetPin / old.Info().PinsPerBank))
 			Expect(errors.Is(pe, clx.ErrControllerGone)).To(BeTrue())
+			Expect(pe.Error()).To(HavePrefix(fmt.Sprintf("clx: %s pin %d (bank %d): ", pe.Op, pe.Pin, pe.Bank)), "what a user reads names the pin and bank")
+			// Requests refused as a whole name no pin.
 			_, err = old.ConnectIO(ctx, clx.IOConfig{Pins: []int{p.Ack.TargetPin}, Direction: clx.Output})
 			Expect(errors.Is(err, clx.ErrControllerGone)).To(BeTrue(), "a connection to a removed controller: %v", err)
+			Expect(errors.As(err, &pe)).To(BeTrue(), "got %v", err)
+			Expect([]int{pe.Pin, pe.Bank}).To(Equal([]int{-1, -1}), "a refused connection names no pin or bank: %v", err)
+			if err := old.Suspend(ctx); !errors.Is(err, clx.ErrNotSupported) {
+				Expect(errors.Is(err, clx.ErrControllerGone)).To(BeTrue(), "suspending a removed controller: %v", err)
+				Expect(errors.As(err, &pe)).To(BeTrue(), "got %v", err)
+				Expect([]int{pe.Pin, pe.Bank}).To(Equal([]int{-1, -1}), "a refused suspend names no pin or bank: %v", err)
+			}
 
 			settle(ctx)
 			Expect(mcuReads(ctx, p.Ack)).To(BeFalse(), "the removed target still drives the ack line %s", p.Ack.Line)
