@@ -69,6 +69,24 @@ var _ = node(func() {
 			Expect(rs.Deliveries()).To(Equal(1))
 		}, SpecTimeout(specTimeout))
 
+		It("delivers a debounced change that completed while masked once, on unmask", Label("masking"), func(ctx SpecContext) {
+			prepare(ctx)
+			p := pair(0)
+			t := Fixture().Timing
+			db := t.Debounce
+			drive(ctx, p.Stimulus.Name, false)
+			settle(ctx)
+			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Polarity: clx.ActiveHigh, Debounce: db, Ack: rig.AckToggle})
+			// The change starts debouncing unmasked and completes masked.
+			drive(ctx, p.Stimulus.Name, true)
+			sleep(ctx, db/2)
+			Expect(rs.Conn().Mask(ctx)).To(Succeed())
+			Expect(collectAcks(ctx, p, 0, 2*db+t.Quiet, nil)).To(BeEmpty(), "a change that completed while masked was delivered before the unmask")
+			acks := collectAcks(ctx, p, 1, t.Quiet, func() { Expect(rs.Conn().Unmask(ctx)).To(Succeed()) })
+			Expect(acks).To(HaveLen(1), "the held change, on unmask")
+			Expect(rs.Deliveries()).To(Equal(1))
+		}, SpecTimeout(specTimeout))
+
 		It("forgets a debounced change held while masked when the interrupt is disabled", Label("masking"), func(ctx SpecContext) {
 			prepare(ctx)
 			p := pair(0)
