@@ -34,6 +34,8 @@ type bank struct {
 	hwMasked    uint64 // pins masked in hardware
 	retained    uint64 // deliveries the framework latched while a pin was masked
 	storming    uint64 // pins with a run of unclaimed level deliveries
+	passFailed  bool   // the controller failed a call of the running pass that another pass retries
+	failStreak  int    // passes in a row in which the controller failed such a call
 
 	// Connection bookkeeping, protected by f.mu.
 	ioHolder     [64]*IOConn // exclusive I/O holder
@@ -176,6 +178,8 @@ func (b *bank) dispatchLocked() {
 	f := b.f
 	c := &f.caps
 	ctx := f.ctx
+	b.passFailed = false
+	defer b.endPassLocked()
 	if !c.hasInterrupts || (b.enabled == 0 && b.timersDue.Load() == 0 && b.retained == 0) {
 		if c.hasInterrupts {
 			b.queryLocked(0) // clears spurious status, cross-checks
@@ -231,19 +235,12 @@ func (b *bank) dispatchLocked() {
 			// and an edge back while they run latches for the next pass.
 			ic := b.contextFor(p, ev, now)
 			p.hw.Polarity = flip(p.hw.Polarity)
-			if b.reconfigureLocked(p) {
-				p.rearmFailed = false
-			} else {
+			if !b.reconfigureLocked(p) {
 				// The controller kept the old polarity, and so do the
 				// books. Another pass delivers the level it still senses
-				// again and re-arms, rather than miss the edge back —
-				// once: a controller that fails again waits for its next
-				// interrupt instead of spinning dispatch.
+				// again and re-arms, rather than miss the edge back.
 				p.hw.Polarity = flip(p.hw.Polarity)
-				if !p.rearmFailed {
-					b.pending.Store(true)
-				}
-				p.rearmFailed = true
+				b.retryLocked()
 			}
 			b.clearLocked(bit)
 			b.deliverUnlocked(p, ic)
@@ -295,6 +292,26 @@ func (b *bank) dispatchLocked() {
 	}
 }
 
+// retryLocked has another pass follow the running one: the controller
+// failed a call whose outcome only the hardware still holds (which pins
+// were active, a status left uncleared, a polarity left unflipped).
+func (b *bank) retryLocked() { b.passFailed = true }
+
+// endPassLocked ends a dispatch pass: one whose controller call failed is
+// retried by one more pass; a controller that fails that one too waits
+// for its next interrupt rather than spin dispatch.
+func (b *bank) endPassLocked() {
+	if !b.passFailed {
+		b.failStreak = 0
+		return
+	}
+	b.passFailed = false
+	b.failStreak++
+	if b.failStreak == 1 {
+		b.pending.Store(true)
+	}
+}
+
 // queryLocked asks the controller for active pins, reports and clears any
 // outside expected, and cross-checks the enable state on a spurious
 // interrupt. It returns the active pins within expected.
@@ -303,6 +320,7 @@ func (b *bank) queryLocked(expected uint64) uint64 {
 	active, err := f.caps.query.QueryActiveInterrupts(f.ctx, b.id, expected)
 	if err != nil {
 		f.report(driverErr("query-active", -1, b.id, err))
+		b.retryLocked()
 		return 0
 	}
 	if phantom := active &^ expected; phantom != 0 {
@@ -357,6 +375,7 @@ func (b *bank) clearLocked(mask uint64) {
 	}
 	if err != nil {
 		f.report(driverErr("clear-active", b.id*f.info.PinsPerBank+bits.TrailingZeros64(mask), b.id, err))
+		b.retryLocked()
 	}
 }
 

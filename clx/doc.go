@@ -85,6 +85,17 @@
 // a *DriverPanicError wrapping ErrControllerDriver, returned to the caller
 // or, during dispatch, reported through Options.OnError and Errors.
 //
+// A failed call changes nothing in the framework's books that the
+// hardware did not change: a failed mask leaves the pin unmasked, a failed
+// unmask leaves it masked (the client may unmask again), a failed re-arm of
+// an emulated active-both pin keeps the polarity. A dispatch pass in which
+// the query, a clear or a re-arm failed is followed by one more pass, so
+// that what the hardware still holds is not left waiting for the next
+// interrupt: an edge whose status the query could not report is delivered
+// then, and status a clear left is delivered again (the framework cannot
+// tell it from a new edge). A controller that fails that pass too waits for
+// its next interrupt; dispatch does not spin on it.
+//
 // # Dispatch
 //
 // On a primary interrupt, per bank and never concurrently for one bank:

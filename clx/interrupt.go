@@ -88,7 +88,6 @@ type intrPin struct {
 	dispatchMasked bool // masked by the framework during dispatch
 	disabled       bool // by a storm, a panic, or its last connection closing
 	unclaimed      int  // unclaimed level deliveries in a row
-	rearmFailed    bool // the last re-arm of an emulated active-both pin failed
 
 	retainedLevel Level // level of a delivery retained while masked
 

@@ -705,3 +705,19 @@ func TestFailedRearmOfEmulatedBothEdgesIsRetriedOnce(t *testing.T) {
 		t.Fatalf("reported %d errors, want the 3 failed re-arms: %v", len(errs), errs)
 	}
 }
+
+// A pass whose query of active pins fails is retried by one more pass:
+// the edge the hardware still holds is delivered, once, even where no
+// further interrupt comes (on a bus-attached controller too).
+func TestFailedQueryIsRetriedByAnotherPass(t *testing.T) {
+	for _, cfg := range []sim.Config{{}, {BusAttached: true}} {
+		r := newSimRig(t, fmt.Sprintf("bus-attached %v", cfg.BusAttached), cfg, clx.Options{})
+		rec := &recorder{claim: true}
+		r.connect(clx.InterruptConfig{Pin: 4, Polarity: clx.ActiveHigh, ISR: rec.isr})
+		must(t, r.sim.InjectFault("QueryActiveInterrupts", sim.FaultError))
+		r.drive(4, clx.High)
+		if n, errs := rec.count(), r.dispatchErrors(); n != 1 || len(errs) != 1 {
+			t.Fatalf("bus-attached %v: %d deliveries after a failed query, want 1; reported %v", cfg.BusAttached, n, errs)
+		}
+	}
+}

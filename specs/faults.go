@@ -163,8 +163,9 @@ var _ = node(func() {
 				var pe *clx.PinError
 				Expect(errors.As(errs[0], &pe)).To(BeTrue(), "not a PinError: %v", errs[0])
 				Expect(pe.Bank).To(Equal(w.TargetPin/r.Framework.Info().PinsPerBank), "the bank named in %v", errs[0])
-				// The edge's status stays latched through the failed pass; a
-				// later pass delivers it, once.
+				// The edge's status stays latched through the failed pass;
+				// the pass that retries it delivers it, once.
+				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: the edge of the failed pass", w.Name)
 				pulse(ctx, w)
 				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(2), "wire %s: two rising edges", w.Name)
 				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(2), "wire %s: two rising edges", w.Name)
@@ -180,8 +181,9 @@ var _ = node(func() {
 				injectFault(r, "ClearActiveInterrupts", mode)
 				pulse(ctx, w)
 				wantReported(r, 1, "ClearActiveInterrupts", mode, w.TargetPin)
-				// The framework cannot tell status a clear left from a new
-				// edge: it delivers it, and the next clear succeeds.
+				// The pass that retries the failed one finds the status the
+				// clear left, which the framework cannot tell from a new
+				// edge: it delivers it, and its clear succeeds.
 				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(2), "wire %s: the edge, then the status left latched", w.Name)
 				pulse(ctx, w)
 				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(3), "wire %s: the edge after", w.Name)
