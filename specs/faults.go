@@ -380,6 +380,7 @@ func wantReported(r *rig.Rig, n int, method string, mode sim.FaultMode, pin int)
 	GinkgoHelper()
 	expectReported(n)
 	errs := reportedDuringSpec(r, n)
+	record(func(res *Results) { res.FaultsProvoked = append(res.FaultsProvoked, errs...) })
 	Expect(errs).NotTo(BeEmpty())
 	wantDriverFault(r, errs[0], method, mode, pin)
 	return errs

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,6 +33,9 @@ type Results struct {
 	// any call (lost kernel events, controller-driver errors in dispatch).
 	DriverErrors []error
 	LostEvents   uint64
+	// FaultsProvoked are the reported errors the faults specs provoked by
+	// making the controller driver fail.
+	FaultsProvoked []error
 	// Skipped lists the specs skipped on purpose, each as "spec: reason".
 	Skipped []string
 	// Specs is each spec's outcome, in the order they ran, for markers
@@ -157,13 +161,16 @@ func table(w io.Writer, title, header string) *tabwriter.Writer {
 	return tw
 }
 
-// writeDriverErrors counts the storms, panics and removals apart — specs
-// provoke one of each on purpose — and lists the first other errors.
+// writeDriverErrors counts the storms, panics, removals and injected
+// driver faults apart — specs provoke them on purpose — and lists the
+// first other errors.
 func (res Results) writeDriverErrors(w io.Writer) {
 	var other []error
-	storms, panics, removals := 0, 0, 0
+	storms, panics, removals, faults := 0, 0, 0, 0
 	for _, e := range res.DriverErrors {
 		switch {
+		case slices.Contains(res.FaultsProvoked, e):
+			faults++
 		case errors.Is(e, clx.ErrInterruptStorm):
 			storms++
 		case errors.Is(e, clx.ErrISRPanic):
@@ -182,6 +189,9 @@ func (res Results) writeDriverErrors(w io.Writer) {
 	}
 	if removals > 0 {
 		fmt.Fprintf(w, "\nController removals noticed by dispatch: %d (the removal spec provokes one)\n", removals)
+	}
+	if faults > 0 {
+		fmt.Fprintf(w, "\nController-driver faults reported outside any call: %d (the faults specs provoke them)\n", faults)
 	}
 	if len(other) == 0 && res.LostEvents == 0 {
 		return
