@@ -98,7 +98,7 @@ var _ = node(func() {
 				pulse(ctx, w)
 				n := countEdges(ctx, w, clx.ActiveHigh)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: rising edges delivered", w.Name)
+				n.becomes(ctx, 1, "wire %s: rising edges delivered", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 
@@ -117,7 +117,7 @@ var _ = node(func() {
 				Expect(errs[1]).To(MatchError(ContainSubstring("hardware enable state disagrees")))
 				n := countEdges(ctx, w, clx.ActiveHigh)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: rising edges delivered", w.Name)
+				n.becomes(ctx, 1, "wire %s: rising edges delivered", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 
@@ -129,9 +129,9 @@ var _ = node(func() {
 				pulse(ctx, w)
 				injectFault(r, "UnmaskInterrupt", mode)
 				wantDriverFault(r, n.conn.Unmask(ctx), "UnmaskInterrupt", mode, w.TargetPin)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(0), "wire %s: delivered while still masked", w.Name)
+				n.stays(ctx, 0, "wire %s: delivered while still masked", w.Name)
 				Expect(n.conn.Unmask(ctx)).To(Succeed())
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: the held edge", w.Name)
+				n.becomes(ctx, 1, "wire %s: the held edge", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -144,10 +144,10 @@ var _ = node(func() {
 				injectFault(r, "MaskInterrupts", mode)
 				wantDriverFault(r, n.conn.Mask(ctx), "MaskInterrupts", mode, w.TargetPin)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: an edge after the failed mask", w.Name)
+				n.becomes(ctx, 1, "wire %s: an edge after the failed mask", w.Name)
 				Expect(n.conn.Mask(ctx)).To(Succeed())
 				pulse(ctx, w)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(1), "wire %s: delivered while masked", w.Name)
+				n.stays(ctx, 1, "wire %s: delivered while masked", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -165,10 +165,10 @@ var _ = node(func() {
 				Expect(pe.Bank).To(Equal(w.TargetPin/r.Framework.Info().PinsPerBank), "the bank named in %v", errs[0])
 				// The edge's status stays latched through the failed pass;
 				// the pass that retries it delivers it, once.
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: the edge of the failed pass", w.Name)
+				n.becomes(ctx, 1, "wire %s: the edge of the failed pass", w.Name)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(2), "wire %s: two rising edges", w.Name)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(2), "wire %s: two rising edges", w.Name)
+				n.becomes(ctx, 2, "wire %s: two rising edges", w.Name)
+				n.stays(ctx, 2, "wire %s: two rising edges", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -184,10 +184,10 @@ var _ = node(func() {
 				// The pass that retries the failed one finds the status the
 				// clear left, which the framework cannot tell from a new
 				// edge: it delivers it, and its clear succeeds.
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(2), "wire %s: the edge, then the status left latched", w.Name)
+				n.becomes(ctx, 2, "wire %s: the edge, then the status left latched", w.Name)
 				pulse(ctx, w)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(3), "wire %s: the edge after", w.Name)
-				Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(3), "wire %s: the edge after", w.Name)
+				n.becomes(ctx, 3, "wire %s: the edge after", w.Name)
+				n.stays(ctx, 3, "wire %s: the edge after", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}
@@ -201,7 +201,7 @@ var _ = node(func() {
 				Expect(first.conn.Close()).To(Succeed())
 				wantReported(r, 1, "QueryEnabledInterrupts", mode, -1)
 				pulse(ctx, w)
-				Consistently(ctx, first.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(0), "wire %s: the closed connection was delivered", w.Name)
+				first.stays(ctx, 0, "wire %s: the closed connection was delivered", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 
@@ -212,7 +212,7 @@ var _ = node(func() {
 				injectFault(r, "InterruptEvent", mode)
 				pulse(ctx, w)
 				wantReported(r, 1, "InterruptEvent", mode, w.TargetPin)
-				Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: the edge", w.Name)
+				n.becomes(ctx, 1, "wire %s: the edge", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 
@@ -295,7 +295,7 @@ var _ = node(func() {
 			n := countEdges(ctx, w, clx.ActiveHigh)
 			injectFault(r, "QueryActiveInterrupts", sim.FaultPhantom)
 			pulse(ctx, w)
-			Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(1), "wire %s: rising edges delivered", w.Name)
+			n.becomes(ctx, 1, "wire %s: rising edges delivered", w.Name)
 			errs := wantReported(r, 1, "", sim.FaultPhantom, -1)
 			var pe *clx.PinError
 			Expect(errors.As(errs[0], &pe)).To(BeTrue())
@@ -407,6 +407,18 @@ func (n *edgeCount) Load() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return len(n.levels)
+}
+
+// becomes waits, up to the probe timeout, for the count to reach want.
+func (n *edgeCount) becomes(ctx SpecContext, want int, what string, args ...any) {
+	GinkgoHelper()
+	Eventually(ctx, n.Load).WithTimeout(Fixture().Timing.ProbeTimeout).Should(Equal(want), append([]any{what}, args...)...)
+}
+
+// stays asserts the count stays at want for the fixture's quiet time.
+func (n *edgeCount) stays(ctx SpecContext, want int, what string, args ...any) {
+	GinkgoHelper()
+	Consistently(ctx, n.Load).WithTimeout(Fixture().Timing.Quiet).Should(Equal(want), append([]any{what}, args...)...)
 }
 
 // Levels returns the level each delivery reported.
