@@ -84,5 +84,25 @@ var _ = node(func() {
 			settle(ctx)
 			Expect(mcuReads(ctx, out)).To(BeFalse(), "the output written low after resume")
 		}, SpecTimeout(specTimeout))
+
+		It("delivers a level asserted while suspended once resumed", func(ctx SpecContext) {
+			r := prepare(ctx)
+			p := pair(0)
+			drive(ctx, p.Stimulus.Name, false)
+			settle(ctx)
+			// The ISR masks the pin after its first delivery: one ack per
+			// assertion.
+			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, Ack: rig.AckToggle, Limit: 1})
+			if err := r.Framework.Suspend(ctx); errors.Is(err, clx.ErrNotSupported) {
+				Skip("the controller has no suspend group: " + err.Error())
+			} else {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			quiet := Fixture().Timing.Quiet
+			Expect(collectAcks(ctx, p, 0, quiet, func() { drive(ctx, p.Stimulus.Name, true) })).To(BeEmpty(), "a level delivered while suspended")
+			acks := collectAcks(ctx, p, 1, quiet, func() { Expect(r.Framework.Resume(ctx)).To(Succeed()) })
+			Expect(acks).To(HaveLen(1), "the level asserted while suspended, once resumed")
+			Expect(rs.Deliveries()).To(Equal(1))
+		}, SpecTimeout(specTimeout))
 	})
 })
