@@ -160,6 +160,33 @@ var _ = node(func() {
 			}
 		}, SpecTimeout(specTimeout))
 
+		It("keeps an output driving after close where its resource preserves it", Label("cap:hi-z"), func(ctx SpecContext) {
+			needCap("hi-z", Fixture().Capabilities.HiZ)
+			r := prepare(ctx)
+			w := r.Wires[len(r.Wires)-1]
+			release(ctx, w.Name, proto.PullDown)
+			for _, v := range []byte{1, 0} {
+				// Each level against the MCU's pull that would show it let go.
+				pull := proto.PullDown
+				if v == 0 {
+					pull = proto.PullUp
+				}
+				release(ctx, w.Name, pull)
+				out, err := r.Framework.ConnectIO(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output, Initial: []byte{v},
+					Restriction: clx.RestrictNoneAndPreserve, Name: "preserved output"})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(out.Close()).To(Succeed())
+				settle(ctx)
+				Expect(mcuReads(ctx, w)).To(Equal(v == 1), "line %s after its preserved output at %d closed", w.Line, v)
+			}
+			// A connection after it takes the line over, and closing that
+			// one (not preserved) lets it go.
+			in := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Input})
+			Expect(in.Close()).To(Succeed())
+			settle(ctx)
+			Expect(mcuReads(ctx, w)).To(BeTrue(), "line %s still driven low after an input connection closed", w.Line)
+		}, SpecTimeout(specTimeout))
+
 		for _, fw := range Fixture().Wires {
 			It(fmt.Sprintf("returns wire %s's line to its default state on close", fw.Name), Label("cap:pulls", "cap:hi-z"), func(ctx SpecContext) {
 				needCap("MCU pulls and hi-z", Fixture().Capabilities.Pulls && Fixture().Capabilities.HiZ)
