@@ -144,3 +144,10 @@ func (t *cdevTarget) removalUnsupported() string {
 	return "removing a gpio-sim chip while its lines are requested is unsafe before Linux 6.9, " +
 		"which first guards gpiolib's chip pointer against removal; on the guest's 6.1 it corrupted the kernel"
 }
+
+// preserveUnsupported: closing a connection releases its line request,
+// and what a released line then does is the GPIO chip driver's: Linux
+// leaves it undefined, and gpio-sim returns it to its pull (gpio_sim_free).
+func (t *cdevTarget) preserveUnsupported() string {
+	return "a Linux GPIO line's state once its request is released is the chip driver's (gpio-sim returns it to its pull): the character device cannot preserve an output past its connection"
+}
