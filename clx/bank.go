@@ -265,9 +265,10 @@ func (b *bank) dispatchLocked() {
 			b.clearLocked(bit)
 			p.dispatchMasked = false
 			b.unmaskOrReportLocked(p)
-			if p.unclaimed > 0 && !b.pending.Load() {
-				// Unmasking raised nothing: it did not fire again
-				// immediately, so the run of unclaimed deliveries ends.
+			if p.unclaimed > 0 && (b.hwMasked&bit != 0 || !b.pending.Load()) {
+				// Still masked (its client masks it), or unmasking raised
+				// nothing: it did not fire again immediately, so the run
+				// of unclaimed deliveries ends.
 				p.unclaimed = 0
 				b.storming &^= bit
 			}

@@ -125,7 +125,9 @@
 //     where it was are lost (as a pulse narrower than dispatch is).
 //   - Storm: a level interrupt that fires again immediately, unclaimed,
 //     more than Options.StormThreshold times in a row (default 1000) is
-//     disabled; every holder's Err returns a *StormError.
+//     disabled; every holder's Err returns a *StormError. A delivery
+//     after which the pin stays masked (its client masked it) or whose
+//     unmask raises nothing ends the run.
 //   - A panicking ISR or DPC is recovered; that connection is disabled (the
 //     pin too, if it was the last) and its Err returns a *PanicError.
 //   - Removal: a driver whose hardware has gone away answers every call

@@ -721,3 +721,33 @@ func TestFailedQueryIsRetriedByAnotherPass(t *testing.T) {
 		}
 	}
 }
+
+// A level its ISR masks and leaves unclaimed does not fire again at once:
+// each delivery ends its run, and no number of them is a storm — on a
+// memory-mapped and on a bus-attached controller.
+func TestUnclaimedLevelMaskedByItsISRIsNoStorm(t *testing.T) {
+	for _, cfg := range []sim.Config{{}, {BusAttached: true}} {
+		r := newSimRig(t, fmt.Sprintf("bus-attached %v", cfg.BusAttached), cfg, clx.Options{})
+		var ic atomic.Pointer[clx.InterruptConn]
+		var n atomic.Int64
+		c := r.connect(clx.InterruptConfig{Pin: 3, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, ISR: func(clx.InterruptContext) bool {
+			if err := ic.Load().Mask(bg()); err != nil {
+				t.Error(err)
+			}
+			n.Add(1)
+			return false
+		}})
+		ic.Store(c)
+		r.drive(3, clx.High)
+		for i := int64(1); i <= clx.DefaultStormThreshold+10; i++ {
+			r.idle()
+			if got := n.Load(); got != i {
+				t.Fatalf("bus-attached %v: %d deliveries, want %d", cfg.BusAttached, got, i)
+			}
+			must(t, c.Unmask(bg()))
+		}
+		if err := c.Err(); err != nil {
+			t.Fatalf("bus-attached %v: taken for a storm: %v", cfg.BusAttached, err)
+		}
+	}
+}

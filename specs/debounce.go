@@ -71,7 +71,8 @@ var _ = node(func() {
 
 		It("delivers a debounced change that completed while masked once, on unmask", Label("masking"), func(ctx SpecContext) {
 			prepare(ctx)
-			p := pair(0)
+			// The last pair: on most rigs a pin past its bank's first.
+			p := theRig.Pairs[len(theRig.Pairs)-1]
 			t := Fixture().Timing
 			db := t.Debounce
 			drive(ctx, p.Stimulus.Name, false)
