@@ -2,6 +2,7 @@ package specs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -72,6 +73,42 @@ var _ = node(func() {
 			quiet(ctx)
 			Expect(answerer.Deliveries()).To(Equal(1))
 			Expect(other.n.Load()).To(BeEquivalentTo(1))
+		}, SpecTimeout(specTimeout))
+
+		It("unmask for the others when a holder that masks them closes", func(ctx SpecContext) {
+			prepare(ctx)
+			p := pair(0)
+			t := Fixture().Timing
+			answerer := respond(ctx, sharedResponder(p))
+			other := countShared(ctx, p, "masking holder", 0)
+			Expect(other.conn.Mask(ctx)).To(Succeed())
+			Expect(probe(ctx, p, true, t.Quiet).TimedOut).To(BeTrue(), "an edge was answered while one holder masks the line")
+			// The held edge is delivered to the holder left, once the masking
+			// one has gone; then every edge is.
+			acks := collectAcks(ctx, p, 1, t.Quiet, func() { Expect(other.conn.Close()).To(Succeed()) })
+			Expect(acks).To(HaveLen(1), "the held edge, answered once the masking holder closed")
+			Expect(probe(ctx, p, false, t.ProbeTimeout).TimedOut).To(BeFalse(), "an edge after the masking holder closed")
+			Expect(answerer.Deliveries()).To(Equal(2))
+			Expect(other.n.Load()).To(BeZero(), "the closed holder's ISR ran")
+		}, SpecTimeout(specTimeout))
+
+		It("keep serving the other holders when one holder's ISR panics", Label("containment"), func(ctx SpecContext) {
+			r := prepare(ctx)
+			expectReported(1) // the panic
+			p := pair(0)
+			t := Fixture().Timing
+			answerer := respond(ctx, sharedResponder(p))
+			panicking, err := r.Framework.ConnectInterrupt(ctx, sharedConfig(p, "panicking holder", func(clx.InterruptContext) bool {
+				panic("spec: a panicking shared holder")
+			}))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(panicking.Close)
+			for i, l := range []bool{true, false, true} {
+				Expect(probe(ctx, p, l, t.ProbeTimeout).TimedOut).To(BeFalse(), "edge %d: the other holder did not answer", i)
+			}
+			Expect(panicking.Failed()).To(BeClosed(), "the panicking holder's connection did not fail")
+			Expect(errors.Is(panicking.Err(), clx.ErrISRPanic)).To(BeTrue(), "got %v", panicking.Err())
+			Expect(answerer.Deliveries()).To(Equal(3))
 		}, SpecTimeout(specTimeout))
 
 		It("keep every edge for a steady holder while others connect and disconnect during a pulse train", func(ctx SpecContext) {

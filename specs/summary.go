@@ -185,7 +185,7 @@ func (res Results) writeDriverErrors(w io.Writer) {
 		fmt.Fprintf(w, "\nInterrupt storms detected and stopped: %d (the storm spec provokes one)\n", storms)
 	}
 	if panics > 0 {
-		fmt.Fprintf(w, "\nPanicking ISRs contained: %d (the containment spec provokes one)\n", panics)
+		fmt.Fprintf(w, "\nPanicking ISRs contained: %d (the containment specs provoke them)\n", panics)
 	}
 	if removals > 0 {
 		fmt.Fprintf(w, "\nController removals noticed by dispatch: %d (the removal spec provokes one)\n", removals)
