@@ -338,6 +338,8 @@ func faultSpec(ctx SpecContext) (*rig.Rig, rig.Wire) {
 	if why := r.FaultsUnsupported(); why != "" {
 		Skip(why)
 	}
+	// The MCU's pulls show whether a line is driven.
+	needCap("hi-z", Fixture().Capabilities.HiZ)
 	p := pair(0)
 	var w rig.Wire
 	for _, x := range r.Wires {
