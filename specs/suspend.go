@@ -2,6 +2,7 @@ package specs
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -103,6 +104,53 @@ var _ = node(func() {
 			acks := collectAcks(ctx, p, 1, quiet, func() { Expect(r.Framework.Resume(ctx)).To(Succeed()) })
 			Expect(acks).To(HaveLen(1), "the level asserted while suspended, once resumed")
 			Expect(rs.Deliveries()).To(Equal(1))
+		}, SpecTimeout(specTimeout))
+
+		It("keeps a bank's connections across its power-off and power-on, and delivers a level asserted while off", Label("cap:two-pairs", "cap:hi-z"), func(ctx SpecContext) {
+			r := prepare(ctx)
+			needPairs(2)
+			needCap("hi-z", Fixture().Capabilities.HiZ)
+			lvl, in := pair(0), pair(1).Stimulus
+			perBank := r.Framework.Info().PinsPerBank
+			bank := lvl.Stimulus.TargetPin / perBank
+			var out rig.Wire
+			for _, w := range r.Wires {
+				if w.TargetPin/perBank == bank && !slices.Contains([]string{lvl.Stimulus.Name, lvl.Ack.Name, in.Name, pair(1).Ack.Name}, w.Name) {
+					out = w
+				}
+			}
+			if out.Name == "" || in.TargetPin/perBank != bank {
+				Skip(fmt.Sprintf("needs the first pair, the second pair's stimulus and one more wire in bank %d", bank))
+			}
+			release(ctx, out.Name, proto.PullDown)
+			o := ioConnect(ctx, clx.IOConfig{Pins: []int{out.TargetPin}, Direction: clx.Output, Initial: []byte{1}, Name: "bank power output"})
+			drive(ctx, in.Name, false)
+			drive(ctx, lvl.Stimulus.Name, false)
+			i := ioConnect(ctx, clx.IOConfig{Pins: []int{in.TargetPin}, Direction: clx.Input, Name: "bank power input"})
+			rs := respond(ctx, rig.ResponderConfig{Pair: lvl.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, Ack: rig.AckToggle, Limit: 1})
+			if err := r.Framework.SetBankPower(ctx, bank, false); errors.Is(err, clx.ErrNotSupported) {
+				Skip("the controller has no bank power group: " + err.Error())
+			} else {
+				Expect(err).NotTo(HaveOccurred())
+			}
+			// While the bank is off: the input's line rises and the level
+			// asserts; nothing is delivered.
+			quiet := Fixture().Timing.Quiet
+			Expect(collectAcks(ctx, lvl, 0, quiet, func() {
+				drive(ctx, in.Name, true)
+				drive(ctx, lvl.Stimulus.Name, true)
+			})).To(BeEmpty(), "delivered while the bank was off")
+			acks := collectAcks(ctx, lvl, 1, quiet, func() { Expect(r.Framework.SetBankPower(ctx, bank, true)).To(Succeed()) })
+			Expect(acks).To(HaveLen(1), "the level asserted while the bank was off, once it is on")
+			Expect(rs.Deliveries()).To(Equal(1))
+			buf := []byte{0}
+			Expect(i.Read(ctx, buf)).To(Succeed())
+			Expect(buf[0]).To(Equal(byte(1)), "the input reads its line as it is after power-on")
+			settle(ctx)
+			Expect(mcuReads(ctx, out)).To(BeTrue(), "the output on wire %s drives its level again after power-on", out.Name)
+			Expect(o.Write(ctx, []byte{0})).To(Succeed())
+			settle(ctx)
+			Expect(mcuReads(ctx, out)).To(BeFalse(), "the output on wire %s after power-on, written low", out.Name)
 		}, SpecTimeout(specTimeout))
 	})
 })
