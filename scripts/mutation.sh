@@ -37,7 +37,7 @@ fi
 status=0
 for stage in ${MUTATION_STAGES:-unit spec-tree}; do
 	case $stage in
-	unit) suffix='' workers=$(nproc) coefficient=40 min=${MUTATION_MIN:-} tags='' ;;
+	unit) suffix='' workers=$(nproc) coefficient=12 min=${MUTATION_MIN:-} tags='' ;;
 	spec-tree) suffix=-spec-tree workers=$(nproc) coefficient=3 min=${MUTATION_SPEC_MIN:-} tags=spectree ;;
 	*) echo "mutation: unknown stage $stage (unit, spec-tree)" >&2; exit 2 ;;
 	esac
@@ -54,9 +54,11 @@ for stage in ${MUTATION_STAGES:-unit spec-tree}; do
 		fi
 		start=$(date +%s)
 		# Each mutant is compiled before its tests run: the timeout
-		# coefficient leaves room for that on a slow machine (a mutant
-		# that hangs still times out); the spec tree's run is long
-		# enough to dwarf the compile.
+		# coefficient leaves room for that on a slow machine; the spec
+		# tree's run is long enough to dwarf the compile. A mutant that
+		# stalls dispatch makes the unit tests wait out their deadlines
+		# until the timeout: at 40 times the tests' run, clx's unit stage
+		# spent two minutes on each of them.
 		GPIOHIL_SPEC_TREE=$tree "$bin/gremlins" unleash --tags "$tags" --workers "$workers" --timeout-coefficient "$coefficient" \
 			-o "$out/$name.json" "./$pkg" >"$out/$name.log" 2>&1 || true
 		secs=$(($(date +%s) - start))
