@@ -70,6 +70,18 @@ var _ = node(func() {
 				Expect(errors.As(err, &pe)).To(BeTrue(), "got %v", err)
 				Expect([]int{pe.Pin, pe.Bank}).To(Equal([]int{-1, -1}), "a refused suspend names no pin or bank: %v", err)
 			}
+			bank := p.Stimulus.TargetPin / old.Info().PinsPerBank
+			if err := old.SetBankPower(ctx, bank, false); !errors.Is(err, clx.ErrNotSupported) {
+				Expect(errors.Is(err, clx.ErrControllerGone)).To(BeTrue(), "powering a removed controller's bank off: %v", err)
+				Expect(errors.As(err, &pe)).To(BeTrue(), "got %v", err)
+				Expect([]int{pe.Pin, pe.Bank}).To(Equal([]int{-1, bank}), "a refused bank power-off names the bank, no pin: %v", err)
+			}
+			if _, err := old.ControllerSpecificFunction(ctx, []byte("identify")); !errors.Is(err, clx.ErrNotSupported) {
+				Expect(errors.Is(err, clx.ErrControllerGone)).To(BeTrue(), "a controller-specific request to a removed controller: %v", err)
+				if errors.As(err, &pe) {
+					Expect([]int{pe.Pin, pe.Bank}).To(Equal([]int{-1, -1}), "a refused controller-specific request names no pin or bank: %v", err)
+				}
+			}
 
 			settle(ctx)
 			Expect(mcuReads(ctx, p.Ack)).To(BeFalse(), "the removed target still drives the ack line %s", p.Ack.Line)
