@@ -751,3 +751,28 @@ func TestUnclaimedLevelMaskedByItsISRIsNoStorm(t *testing.T) {
 		}
 	}
 }
+
+// After one holder's failed unmask the pin still counts that holder's
+// mask: another holder masking and the first unmasking leave it masked.
+func TestFailedUnmaskKeepsTheHoldersMaskCounted(t *testing.T) {
+	r := newSimRig(t, "shared, unmask fails", sim.Config{Pins: 8}, clx.Options{})
+	a, b := &recorder{claim: true}, &recorder{claim: true}
+	ca := r.connect(clx.InterruptConfig{Pin: 5, Polarity: clx.ActiveHigh, Shared: true, ISR: a.isr})
+	cb := r.connect(clx.InterruptConfig{Pin: 5, Polarity: clx.ActiveHigh, Shared: true, ISR: b.isr})
+	must(t, ca.Mask(bg()))
+	must(t, r.sim.InjectFault("UnmaskInterrupt", sim.FaultError))
+	if err := ca.Unmask(bg()); !errors.Is(err, sim.ErrInjected) {
+		t.Fatalf("the failed unmask: %v", err)
+	}
+	must(t, cb.Mask(bg()))
+	must(t, ca.Unmask(bg()))
+	r.drive(5, clx.High)
+	if a.count()+b.count() != 0 {
+		t.Fatalf("delivered %d and %d while a holder still masks the pin", a.count(), b.count())
+	}
+	must(t, cb.Unmask(bg()))
+	r.idle()
+	if a.count() != 1 || b.count() != 1 {
+		t.Fatalf("after the last unmask: %d and %d deliveries, want the held edge once each", a.count(), b.count())
+	}
+}
