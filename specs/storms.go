@@ -3,6 +3,7 @@ package specs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -77,5 +78,94 @@ var _ = node(func() {
 			}
 			Expect(c.Err()).NotTo(HaveOccurred(), "a level masked by its ISR after each delivery was taken for a storm")
 		}, SpecTimeout(specTimeout))
+
+		It("ends a run of unclaimed deliveries when the level leaves, even between a delivery and the next pass", func(ctx SpecContext) {
+			r := prepare(ctx)
+			needPairs(2)
+			// Two stimuli in one bank: the level on the lower pin storms,
+			// unclaimed, and its ISR halts the run at a set delivery. An
+			// edge on the higher pin is then delivered after the level in
+			// the same pass, and its ISR holds dispatch while the spec drops
+			// the level: asserted when its delivery ended, gone at the next
+			// pass's query.
+			lvl, edge := pair(0).Stimulus, pair(1).Stimulus
+			if lvl.TargetPin > edge.TargetPin {
+				lvl, edge = edge, lvl
+			}
+			if perBank := r.Framework.Info().PinsPerBank; lvl.TargetPin/perBank != edge.TargetPin/perBank {
+				Skip(fmt.Sprintf("needs two stimuli in one bank: %s and %s are in different banks", lvl.Name, edge.Name))
+			}
+			if why := r.ISRsHoldWires(); why != "" {
+				Skip("the spec drops a level while an ISR holds dispatch: " + why)
+			}
+			drive(ctx, lvl.Name, false)
+			drive(ctx, edge.Name, false)
+			settle(ctx)
+			var n, haltAt atomic.Int64
+			halted, resume := make(chan struct{}), make(chan struct{})
+			c, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: lvl.TargetPin, Mode: clx.LevelSensitive,
+				Polarity: clx.ActiveHigh, Name: "unclaimed level", ISR: func(clx.InterruptContext) bool {
+					if n.Add(1) == haltAt.Load() {
+						select {
+						case halted <- struct{}{}:
+						case <-time.After(10 * time.Second):
+						}
+						waitOrGiveUp(resume)
+					}
+					return false
+				}})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(c.Close)
+			held, release := make(chan struct{}), make(chan struct{})
+			e, err := r.Framework.ConnectInterrupt(ctx, clx.InterruptConfig{Pin: edge.TargetPin, Mode: clx.Edge,
+				Polarity: clx.ActiveHigh, Name: "holding edge", ISR: func(clx.InterruptContext) bool {
+					close(held)
+					waitOrGiveUp(release)
+					return true
+				}})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(e.Close)
+			// Two runs make more deliveries than the threshold; each is
+			// less.
+			run := int64(clx.DefaultStormThreshold * 6 / 10)
+			// The run halts at delivery haltAt, set before the level rises.
+			halts := func() {
+				GinkgoHelper()
+				Eventually(ctx, func(g Gomega) {
+					if err := c.Err(); err != nil {
+						StopTrying(fmt.Sprintf("two runs of about %d unclaimed deliveries, the level gone between them, were taken for one storm", run)).Wrap(err).Now()
+					}
+					g.Expect(halted).To(Receive(), "the run halted at delivery %d", haltAt.Load())
+				}).WithTimeout(30 * time.Second).Should(Succeed())
+			}
+			haltAt.Store(run)
+			drive(ctx, lvl.Name, true)
+			halts()
+			drive(ctx, edge.Name, true)
+			settle(ctx) // the edge latches while the level's delivery is halted
+			resume <- struct{}{}
+			Eventually(ctx, held).WithTimeout(Fixture().Timing.ProbeTimeout).Should(BeClosed(), "the edge's ISR ran")
+			drive(ctx, lvl.Name, false)
+			settle(ctx)
+			close(release)
+			Expect(r.Framework.WaitIdle(ctx)).To(Succeed())
+			haltAt.Store(n.Load() + run)
+			drive(ctx, lvl.Name, true)
+			halts()
+			drive(ctx, lvl.Name, false)
+			settle(ctx)
+			resume <- struct{}{}
+			Expect(r.Framework.WaitIdle(ctx)).To(Succeed())
+			Expect(c.Err()).NotTo(HaveOccurred(), "the second run ended in a storm")
+		}, SpecTimeout(specTimeout))
 	})
 })
+
+// waitOrGiveUp blocks an ISR until ch is ready, or for ten seconds: a spec
+// that failed before releasing it does not stall dispatch for good.
+func waitOrGiveUp(ch <-chan struct{}) {
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+	}
+}
