@@ -43,8 +43,9 @@ type Rig struct {
 	target target
 	mcu    mcuSide
 
-	errMu     sync.Mutex // protects driverErr
-	driverErr []error
+	errMu          sync.Mutex // protects driverErr, driverErrTotal
+	driverErr      []error
+	driverErrTotal int
 }
 
 // maxDriverErrors bounds the errors a rig keeps from its target's driver.
@@ -55,17 +56,19 @@ const maxDriverErrors = 100
 func (r *Rig) driverError(err error) {
 	r.errMu.Lock()
 	defer r.errMu.Unlock()
+	r.driverErrTotal++
 	if len(r.driverErr) < maxDriverErrors {
 		r.driverErr = append(r.driverErr, err)
 	}
 }
 
 // DriverErrors returns the errors the target's driver and clx reported
-// outside any call.
-func (r *Rig) DriverErrors() []error {
+// outside any call (the first maxDriverErrors of them), and how many
+// were reported in all.
+func (r *Rig) DriverErrors() (kept []error, total int) {
 	r.errMu.Lock()
 	defer r.errMu.Unlock()
-	return append([]error(nil), r.driverErr...)
+	return append([]error(nil), r.driverErr...), r.driverErrTotal
 }
 
 // LostEvents returns the edge events the target's controller lost (kernel

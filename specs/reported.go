@@ -31,6 +31,7 @@ func watchReported(r *rig.Rig) {
 	reportedExpected = 0
 	_, before := fw.Errors()
 	reportedBefore = before
+	_, rigBefore := r.DriverErrors()
 	DeferCleanup(func(ctx SpecContext) {
 		if r.Framework != fw {
 			return
@@ -44,6 +45,11 @@ func watchReported(r *rig.Rig) {
 				recent = recent[len(recent)-shown:]
 			}
 			Fail(fmt.Sprintf("the framework reported %d error(s) during the spec, which provoked %d; the last: %q", n, reportedExpected, recent))
+		}
+		// Each reported error also reaches the framework's OnError handler,
+		// which hands it to the rig (the target's driver may add its own).
+		if handed, _ := driverErrorsSince(r, rigBefore); handed < after-before {
+			Fail(fmt.Sprintf("the framework reported %d error(s) during the spec and handed %d to its OnError handler", after-before, handed))
 		}
 	}, NodeTimeout(10*time.Second))
 }
@@ -67,4 +73,17 @@ func reportedDuringSpec(r *rig.Rig, n int) []error {
 		recent = recent[len(recent)-since:]
 	}
 	return recent
+}
+
+// driverErrorsSince returns how many errors the target's driver and clx
+// reported outside any call since the rig had counted before, and those
+// of them the rig keeps.
+func driverErrorsSince(r *rig.Rig, before int) (int, []error) {
+	kept, total := r.DriverErrors()
+	if before < len(kept) {
+		kept = kept[before:]
+	} else {
+		kept = nil
+	}
+	return total - before, kept
 }

@@ -17,7 +17,8 @@ var _ = node(func() {
 			r := prepare(ctx)
 			t := Fixture().Timing
 			n := 5 * t.Edges
-			errsBefore, lostBefore := len(r.DriverErrors()), r.LostEvents()
+			_, errsBefore := r.DriverErrors()
+			lostBefore := r.LostEvents()
 			var responders []*rig.Responder
 			for _, p := range r.Pairs[:2] {
 				responders = append(responders, respondBoth(ctx, p))
@@ -49,7 +50,8 @@ var _ = node(func() {
 			}
 			Expect(r.MCU.Stats().MCUOverflows).To(BeZero())
 			Expect(r.LostEvents()-lostBefore).To(BeZero(), "kernel edge events lost")
-			Expect(r.DriverErrors()[errsBefore:]).To(BeEmpty(), "errors the target's driver or clx reported")
+			n, errs := driverErrorsSince(r, errsBefore)
+			Expect(n).To(BeZero(), "errors the target's driver or clx reported: %v", errs)
 		}, SpecTimeout(specTimeout))
 	})
 })

@@ -96,8 +96,9 @@ var _ = node(func() {
 	})
 	AfterSuite(func() {
 		if theRig != nil {
-			errs, lost := theRig.DriverErrors(), theRig.LostEvents()
-			record(func(r *Results) { r.DriverErrors, r.LostEvents = errs, lost })
+			errs, total := theRig.DriverErrors()
+			lost := theRig.LostEvents()
+			record(func(r *Results) { r.DriverErrors, r.DriverErrorTotal, r.LostEvents = errs, total, lost })
 			if err := theRig.Close(); err != nil {
 				fmt.Fprintf(GinkgoWriter, "closing the rig: %v\n", err)
 			}

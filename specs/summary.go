@@ -30,9 +30,11 @@ type Results struct {
 	// spacing went: delivered, merged, lost.
 	EdgeAccounts []EdgeAccount
 	// DriverErrors are errors the target's driver and clx reported outside
-	// any call (lost kernel events, controller-driver errors in dispatch).
-	DriverErrors []error
-	LostEvents   uint64
+	// any call (lost kernel events, controller-driver errors in dispatch):
+	// the first the rig keeps, of DriverErrorTotal.
+	DriverErrors     []error
+	DriverErrorTotal int
+	LostEvents       uint64
 	// FaultsProvoked are the reported errors the faults specs provoked by
 	// making the controller driver fail.
 	FaultsProvoked []error
@@ -192,6 +194,9 @@ func (res Results) writeDriverErrors(w io.Writer) {
 	}
 	if faults > 0 {
 		fmt.Fprintf(w, "\nController-driver faults reported outside any call: %d (the faults specs provoke them)\n", faults)
+	}
+	if dropped := res.DriverErrorTotal - len(res.DriverErrors); dropped > 0 {
+		fmt.Fprintf(w, "\nThe target reported %d errors outside any call in all; the counts here are of the first %d.\n", res.DriverErrorTotal, len(res.DriverErrors))
 	}
 	if len(other) == 0 && res.LostEvents == 0 {
 		return

@@ -46,7 +46,7 @@ var _ = node(func() {
 			Expect(probe(ctx, held, true, Fixture().Timing.Quiet).TimedOut).To(BeTrue(), "a masked pin answered")
 
 			edges := watchWires(ctx, r.Wires...)
-			errsBefore := len(r.DriverErrors())
+			_, errsBefore := r.DriverErrors()
 			if err := r.Framework.Suspend(ctx); errors.Is(err, clx.ErrNotSupported) {
 				Skip("the controller has no suspend group: " + err.Error())
 			} else {
@@ -65,7 +65,8 @@ var _ = node(func() {
 			Expect(mcuReads(ctx, out)).To(BeTrue(), "the output on wire %s after resume", out.Name)
 			Expect(both.Deliveries()).To(BeZero(), "deliveries made up from a pulse while suspended")
 			Expect(rising.Deliveries()).To(BeZero(), "deliveries on a pin still masked")
-			Expect(r.DriverErrors()[errsBefore:]).To(BeEmpty(), "errors the target's driver or clx reported across suspend and resume")
+			n, errs := driverErrorsSince(r, errsBefore)
+			Expect(n).To(BeZero(), "errors the target's driver or clx reported across suspend and resume: %v", errs)
 
 			// The latched edge is delivered once, on unmask.
 			acks := collectAcks(ctx, held, 1, Fixture().Timing.Quiet, func() {
