@@ -42,7 +42,7 @@ func TestBankAndPinBounds(t *testing.T) {
 	must(t, r.f.SetBankPower(bg(), 1, true))
 	for _, pin := range []int{-1, 16} {
 		_, err := r.f.ConnectIO(bg(), clx.IOConfig{Pins: []int{pin}, Direction: clx.Input})
-		if !errors.Is(err, clx.ErrInvalidArgument) || !strings.Contains(err.Error(), "pin out of range 0..15") {
+		if !errors.Is(err, clx.ErrInvalidArgument) || !strings.Contains(err.Error(), "out of range 0..15") {
 			t.Errorf("pin %d: %v", pin, err)
 		}
 	}

@@ -447,8 +447,9 @@ func (f *Framework) report(err error) {
 // checkPin validates a controller-relative pin number.
 func (f *Framework) checkPin(op string, pin int) error {
 	if pin < 0 || pin >= f.info.TotalPins {
+		// PinError leaves out a negative pin: the cause names it.
 		return &PinError{Op: op, Pin: pin, Bank: -1,
-			Err: fmt.Errorf("pin out of range 0..%d: %w", f.info.TotalPins-1, ErrInvalidArgument)}
+			Err: fmt.Errorf("pin %d out of range 0..%d: %w", pin, f.info.TotalPins-1, ErrInvalidArgument)}
 	}
 	return nil
 }

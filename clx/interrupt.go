@@ -159,7 +159,7 @@ func (f *Framework) ConnectInterrupt(ctx context.Context, cfg InterruptConfig) (
 	case cfg.Mode == LevelSensitive && cfg.Polarity == ActiveBoth:
 		return nil, bad("level-sensitive interrupts cannot be active-both")
 	case cfg.Debounce < 0:
-		return nil, bad("negative debounce")
+		return nil, bad("negative debounce " + cfg.Debounce.String())
 	case cfg.Pull > PullDown:
 		return nil, bad("unknown pull " + cfg.Pull.String())
 	}

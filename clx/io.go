@@ -97,10 +97,12 @@ func (f *Framework) ConnectIO(ctx context.Context, cfg IOConfig) (*IOConn, error
 		return nil, bad(-1, "input on an output-only resource", ErrOperationDenied)
 	case cfg.Shared && cfg.Direction != Input:
 		return nil, bad(-1, "shared connections are read-only", ErrInvalidArgument)
-	case cfg.Pull > PullDown || cfg.Drive > DriveOpenSource:
-		return nil, bad(-1, "unknown pull or drive", ErrInvalidArgument)
+	case cfg.Pull > PullDown:
+		return nil, bad(-1, "unknown pull "+cfg.Pull.String(), ErrInvalidArgument)
+	case cfg.Drive > DriveOpenSource:
+		return nil, bad(-1, "unknown drive "+cfg.Drive.String(), ErrInvalidArgument)
 	case cfg.Debounce < 0:
-		return nil, bad(-1, "negative debounce", ErrInvalidArgument)
+		return nil, bad(-1, "negative debounce "+cfg.Debounce.String(), ErrInvalidArgument)
 	}
 	masks := f.info.Flags&IOAsMasks != 0
 	if cfg.Direction == Output && !(masks && f.caps.writeMask != nil || !masks && f.caps.writePins != nil) {
