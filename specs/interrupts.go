@@ -150,6 +150,12 @@ var _ = node(func() {
 					// One clock, in-process wires: the stamp is the edge's
 					// arrival, the MCU's drive plus the wire's stated delay.
 					Expect(lead).To(Equal(Fixture().Harness.Delay), "edge %d: stamp − drive on the sim tier", i)
+					// The simulated pads stamp outputs too: the ack changed
+					// after its ISR began and before the MCU saw it.
+					Expect(d.HasAckOut).To(BeTrue(), "edge %d: the ack has no output time", i)
+					ack := cc.ToHost(d.AckOut)
+					Expect(ack).To(BeTemporally(">=", d.ISR), "edge %d: the ack changed before its ISR began", i)
+					Expect(ack).To(BeTemporally("<=", t1.Add(u)), "edge %d: the ack changed after the MCU saw it", i)
 				}
 				if i == 0 || lead < agree.FirstAfterDrive {
 					agree.FirstAfterDrive = lead
