@@ -91,9 +91,18 @@ var _ = node(func() {
 			Expect(rs.Close()).To(Succeed(), "closing a connection to a removed controller")
 			Expect(held.Close()).To(Succeed(), "closing a connection to a removed controller")
 
+			// The stimulus was high when the controller went away; it is low
+			// when it comes back, and reads so at once.
+			drive(ctx, p.Stimulus.Name, false)
+			settle(ctx)
 			Expect(r.ReinsertController(ctx)).To(Succeed())
 			reinserted = true
 			Expect(r.Framework).NotTo(BeIdenticalTo(old))
+			back := ioConnect(ctx, clx.IOConfig{Pins: []int{p.Stimulus.TargetPin}, Direction: clx.Input, Name: "removal spec reader, back"})
+			buf := []byte{1}
+			Expect(back.Read(ctx, buf)).To(Succeed())
+			Expect(buf[0]).To(BeZero(), "the stimulus line %s, driven low while the controller was away, read after it came back", p.Stimulus.Line)
+			Expect(back.Close()).To(Succeed())
 			drive(ctx, p.Stimulus.Name, true)
 			settle(ctx)
 			again := respondBoth(ctx, p)
