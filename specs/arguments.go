@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/fixtures"
 )
 
 // refusal is a call the framework must refuse: the sentinel its error
@@ -131,9 +132,7 @@ var _ = node(func() {
 			for _, bank := range []int{banks, -1} {
 				for _, on := range []bool{false, true} {
 					err := r.Framework.SetBankPower(ctx, bank, on)
-					if errors.Is(err, clx.ErrNotSupported) {
-						Skip("the controller has no bank power group: " + err.Error())
-					}
+					skipWithout(fixtures.GroupBankPower, err)
 					wantRefused(err, refusal{fmt.Sprintf("bank %d of %d powered %v", bank, banks, on), clx.ErrInvalidArgument, -1, bank, "invalid argument"})
 				}
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gpiohil/gpiohil/clx"
 	"github.com/gpiohil/gpiohil/controllers/sim"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/proto"
 )
@@ -263,9 +264,7 @@ var _ = node(func() {
 				out := ioConnect(ctx, clx.IOConfig{Pins: []int{w.TargetPin}, Direction: clx.Output, Initial: []byte{1}})
 				injectFault(r, "SaveBankContext", mode)
 				err := r.Framework.SetBankPower(ctx, bank, false)
-				if errors.Is(err, clx.ErrNotSupported) {
-					Skip("the controller has no bank power group: " + err.Error())
-				}
+				skipWithout(fixtures.GroupBankPower, err)
 				wantDriverFault(r, err, "SaveBankContext", mode, -1)
 				settle(ctx)
 				Expect(mcuReads(ctx, w)).To(BeTrue(), "wire %s: the bank stopped driving after a failed power-off", w.Name)
@@ -283,9 +282,7 @@ var _ = node(func() {
 				r, _ := faultSpec(ctx)
 				injectFault(r, "ControllerSpecificFunction", mode)
 				_, err := r.Framework.ControllerSpecificFunction(ctx, []byte("identify"))
-				if errors.Is(err, clx.ErrNotSupported) {
-					Skip("the controller has no controller-specific function: " + err.Error())
-				}
+				skipWithout(fixtures.GroupSpecific, err)
 				wantDriverFault(r, err, "ControllerSpecificFunction", mode, -1)
 				_, err = r.Framework.ControllerSpecificFunction(ctx, []byte("identify"))
 				Expect(err).NotTo(HaveOccurred())

@@ -2,6 +2,7 @@ package specs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -157,4 +158,27 @@ func targetReads(ctx context.Context, w rig.Wire, pull clx.Pull) bool {
 func settle(ctx context.Context) {
 	GinkgoHelper()
 	Expect(theRig.Settle(ctx)).To(Succeed())
+}
+
+// lacks reports whether err says the controller lacks the optional
+// controller group g (clx.ErrNotSupported), and fails the spec when the
+// fixture requires that group.
+func lacks(g string, err error) bool {
+	GinkgoHelper()
+	if !errors.Is(err, clx.ErrNotSupported) {
+		return false
+	}
+	if Fixture().Capabilities.Requires(g) {
+		Fail(fmt.Sprintf("fixture %s requires the controller group %s (capabilities.groups), and clx says: %v", Fixture().Name, g, err))
+	}
+	return true
+}
+
+// skipWithout skips the spec when err says the controller lacks the
+// optional controller group g, unless the fixture requires it.
+func skipWithout(g string, err error) {
+	GinkgoHelper()
+	if lacks(g, err) {
+		Skip(fmt.Sprintf("the controller has no %s group: %v", g, err))
+	}
 }

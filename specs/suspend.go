@@ -1,7 +1,6 @@
 package specs
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -9,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/gpiohil/gpiohil/clx"
+	"github.com/gpiohil/gpiohil/fixtures"
 	"github.com/gpiohil/gpiohil/rig"
 	"github.com/gpiohil/gpiohil/rig/proto"
 )
@@ -47,11 +47,9 @@ var _ = node(func() {
 
 			edges := watchWires(ctx, r.Wires...)
 			_, errsBefore := r.DriverErrors()
-			if err := r.Framework.Suspend(ctx); errors.Is(err, clx.ErrNotSupported) {
-				Skip("the controller has no suspend group: " + err.Error())
-			} else {
-				Expect(err).NotTo(HaveOccurred())
-			}
+			err := r.Framework.Suspend(ctx)
+			skipWithout(fixtures.GroupSuspend, err)
+			Expect(err).NotTo(HaveOccurred())
 			// A pulse while suspended, the line back where it was: lost, as
 			// the contract says, and nothing may come of it.
 			drive(ctx, armed.Stimulus.Name, false)
@@ -95,11 +93,9 @@ var _ = node(func() {
 			// The ISR masks the pin after its first delivery: one ack per
 			// assertion.
 			rs := respond(ctx, rig.ResponderConfig{Pair: p.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, Ack: rig.AckToggle, Limit: 1})
-			if err := r.Framework.Suspend(ctx); errors.Is(err, clx.ErrNotSupported) {
-				Skip("the controller has no suspend group: " + err.Error())
-			} else {
-				Expect(err).NotTo(HaveOccurred())
-			}
+			err := r.Framework.Suspend(ctx)
+			skipWithout(fixtures.GroupSuspend, err)
+			Expect(err).NotTo(HaveOccurred())
 			quiet := Fixture().Timing.Quiet
 			Expect(collectAcks(ctx, p, 0, quiet, func() { drive(ctx, p.Stimulus.Name, true) })).To(BeEmpty(), "a level delivered while suspended")
 			acks := collectAcks(ctx, p, 1, quiet, func() { Expect(r.Framework.Resume(ctx)).To(Succeed()) })
@@ -129,11 +125,9 @@ var _ = node(func() {
 			drive(ctx, lvl.Stimulus.Name, false)
 			i := ioConnect(ctx, clx.IOConfig{Pins: []int{in.TargetPin}, Direction: clx.Input, Name: "bank power input"})
 			rs := respond(ctx, rig.ResponderConfig{Pair: lvl.Name, Mode: clx.LevelSensitive, Polarity: clx.ActiveHigh, Ack: rig.AckToggle, Limit: 1})
-			if err := r.Framework.SetBankPower(ctx, bank, false); errors.Is(err, clx.ErrNotSupported) {
-				Skip("the controller has no bank power group: " + err.Error())
-			} else {
-				Expect(err).NotTo(HaveOccurred())
-			}
+			err := r.Framework.SetBankPower(ctx, bank, false)
+			skipWithout(fixtures.GroupBankPower, err)
+			Expect(err).NotTo(HaveOccurred())
 			// While the bank is off: the input's line rises and the level
 			// asserts; nothing is delivered.
 			quiet := Fixture().Timing.Quiet
