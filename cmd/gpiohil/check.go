@@ -28,8 +28,9 @@ judge I/O on every wire, open-drain and open-source outputs, active-low lines,
 interrupts on every line (shared, timestamped, with neighbours reconfigured),
 where the edges of ever faster trains go (delivered, merged, lost),
 masking, suspend and resume, debounce, emulation, storms, containment of a
-panicking ISR, the controller going away under open connections, stress and
-latency budgets.
+panicking ISR, a controller driver that fails one call (where it can be made
+to), the controller going away under open connections, arguments out of range,
+stress and latency budgets.
 
 With no --fixture, the embedded sim rig runs: the simulated controller under clx
 and a virtual MCU on a pseudo-terminal. --fixture takes a YAML file or an
@@ -37,7 +38,8 @@ embedded fixture's name (gpiohil fixture list).
 
 Labels select areas: bring-up, io, glitch, drive, active-low, interrupts, shared,
 timestamps, lost-edges, masking, suspend, debounce, emulation, storms,
-containment, removal, stress, latency, and capabilities cap:pulls, cap:hi-z,
+containment, faults, removal, arguments, stress, latency, and capabilities
+cap:pulls, cap:hi-z,
 cap:debounce, cap:two-pairs, cap:fast-sense, cap:open-drain; e.g.
 --label-filter '!latency' or --label-filter 'io || masking'.
 
