@@ -423,7 +423,10 @@ func (c *Controller) QueryEnabledInterrupts(ctx context.Context, bank int) (uint
 	return r.enable, nil
 }
 
-// ReconfigureInterrupt implements clx.InterruptReconfigurer.
+// ReconfigureInterrupt implements clx.InterruptReconfigurer. An edge
+// pin's status register is left alone (an edge latched before stays
+// latched); a level pin's status follows its level under the new
+// polarity.
 func (c *Controller) ReconfigureInterrupt(ctx context.Context, q *clx.InterruptRequest) error {
 	if _, err := c.fault("ReconfigureInterrupt"); err != nil {
 		return err

@@ -83,3 +83,35 @@ func TestReconfigureAndDisconnectRefusals(t *testing.T) {
 		t.Errorf("disconnect on a removed controller: %v", err)
 	}
 }
+
+// Reconfiguring an edge pin leaves its status register alone: an edge
+// latched before is still latched after, whatever the new polarity.
+func TestReconfigureKeepsALatchedEdge(t *testing.T) {
+	s, _ := started(t, sim.Config{Pins: 8})
+	must(t, s.EnableInterrupt(ctx, &clx.InterruptRequest{Pin: 2, Mode: clx.Edge, Polarity: clx.ActiveHigh}))
+	if _, err := s.MaskInterrupts(ctx, 0, 1<<2); err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.DrivePad(2, clx.High))
+	must(t, s.ReconfigureInterrupt(ctx, &clx.InterruptRequest{Pin: 2, Mode: clx.Edge, Polarity: clx.ActiveLow}))
+	if err := s.UnmaskInterrupt(ctx, &clx.InterruptRequest{Pin: 2, Mode: clx.Edge, Polarity: clx.ActiveLow}); err != nil {
+		t.Fatal(err)
+	}
+	if active, _ := s.QueryActiveInterrupts(ctx, 0, 1<<2); active != 1<<2 {
+		t.Errorf("the rising edge latched before reconfiguring to falling: active %08b", active)
+	}
+}
+
+// Bank 0 powers off and on like any other.
+func TestBankZeroPowersOffAndOn(t *testing.T) {
+	s, _ := started(t, sim.Config{Pins: 16, PinsPerBank: 8})
+	must(t, s.ConnectIOPins(ctx, &clx.IORequest{Bank: 0, Pins: []int{4}, Direction: clx.Output, Initial: 1}))
+	must(t, s.SaveBankContext(ctx, 0))
+	if _, output, _ := s.Pad(4); output {
+		t.Error("an output of bank 0 still drives while the bank is off")
+	}
+	must(t, s.RestoreBankContext(ctx, 0))
+	if l, output, _ := s.Pad(4); !output || l != clx.High {
+		t.Errorf("bank 0's output after power-on: driving %v, level %v", output, l)
+	}
+}
