@@ -123,7 +123,7 @@ var _ = node(func() {
 			Expect(rs.Deliveries()).To(Equal(2))
 		}, SpecTimeout(specTimeout))
 
-		It("refuses to power a bank past the last or before the first, naming it, and leaves the lines driving", func(ctx SpecContext) {
+		It("refuses to power a bank past the last or before the first, naming it, powers the last, and leaves the lines driving", func(ctx SpecContext) {
 			r := prepare(ctx)
 			banks := r.Framework.Info().Banks()
 			w := r.Wires[len(r.Wires)-1]
@@ -135,6 +135,10 @@ var _ = node(func() {
 					skipWithout(fixtures.GroupBankPower, err)
 					wantRefused(err, refusal{fmt.Sprintf("bank %d of %d powered %v", bank, banks, on), clx.ErrInvalidArgument, -1, bank, "invalid argument"})
 				}
+			}
+			// The last bank is one the controller has.
+			for _, on := range []bool{false, true} {
+				Expect(r.Framework.SetBankPower(ctx, banks-1, on)).To(Succeed(), "the last bank, %d, powered %v", banks-1, on)
 			}
 			settle(ctx)
 			Expect(mcuReads(ctx, w)).To(BeTrue(), "wire %s, driven high, after the refused bank power calls", w.Name)

@@ -152,6 +152,12 @@ var _ = node(func() {
 				Expect(n.conn.Mask(ctx)).To(Succeed())
 				pulse(ctx, w)
 				n.stays(ctx, 1, "wire %s: delivered while masked", w.Name)
+				// The failed mask counted for nothing: one unmask undoes the
+				// one mask that took.
+				Expect(n.conn.Unmask(ctx)).To(Succeed())
+				n.becomes(ctx, 2, "wire %s: the edge latched while masked, on unmask", w.Name)
+				pulse(ctx, w)
+				n.becomes(ctx, 3, "wire %s: an edge after the unmask", w.Name)
 				goesOn(ctx)
 			}, SpecTimeout(specTimeout))
 		}

@@ -168,6 +168,11 @@ func lacks(g string, err error) bool {
 	if !errors.Is(err, clx.ErrNotSupported) {
 		return false
 	}
+	// The group is the whole controller's: the refusal names no pin.
+	var pe *clx.PinError
+	if errors.As(err, &pe) {
+		Expect(pe.Pin).To(Equal(-1), "a refusal for want of the %s group names no pin: %v", g, err)
+	}
 	if Fixture().Capabilities.Requires(g) {
 		Fail(fmt.Sprintf("fixture %s requires the controller group %s (capabilities.groups), and clx says: %v", Fixture().Name, g, err))
 	}
