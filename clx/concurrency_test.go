@@ -165,7 +165,7 @@ func TestWritersOfOneConnectionKeepLatchAndLineTogether(t *testing.T) {
 	inside, release := make(chan struct{}), make(chan struct{})
 	var held atomic.Bool
 	fc.mu.Lock()
-	fc.afterWrite = func() {
+	fc.afterWrite = func(int) {
 		if held.CompareAndSwap(false, true) {
 			close(inside)
 			<-release
@@ -195,5 +195,52 @@ func TestWritersOfOneConnectionKeepLatchAndLineTogether(t *testing.T) {
 	must(t, out.Read(bg(), buf))
 	if line := fc.level(3); (buf[0] == 1) != line {
 		t.Fatalf("the connection reads back %d, the line was last written %v", buf[0], line)
+	}
+}
+
+// Two writers of one output connection spanning two banks: the bank locks
+// alone would let the second write the first bank while the first writes
+// the second, both updating the connection's readback latch at once. The
+// connection serialises them: the first writer is held inside the
+// controller on the second bank while the second starts on the first.
+func TestWritersOfOneConnectionAcrossBanksTakeTurns(t *testing.T) {
+	fc := newFake(fakeSpec{pins: 16, perBank: 8})
+	f := fc.framework(t)
+	out, err := f.ConnectIO(bg(), clx.IOConfig{Pins: []int{3, 11}, Direction: clx.Output})
+	must(t, err)
+	inside, release := make(chan struct{}), make(chan struct{})
+	var held, holding, overlapped atomic.Bool
+	fc.mu.Lock()
+	fc.afterWrite = func(bank int) {
+		if bank == 1 && held.CompareAndSwap(false, true) {
+			holding.Store(true)
+			close(inside)
+			<-release
+			return
+		}
+		if holding.Load() {
+			overlapped.Store(true)
+		}
+	}
+	fc.mu.Unlock()
+	first := make(chan error, 1)
+	go func() { first <- out.Write(bg(), []byte{0b11}) }()
+	<-inside
+	second := make(chan error, 1)
+	go func() { second <- out.Write(bg(), []byte{0b00}) }()
+	// Time for the second writer to reach the controller, if nothing
+	// holds it back.
+	time.Sleep(100 * time.Millisecond)
+	holding.Store(false)
+	close(release)
+	must(t, <-first)
+	must(t, <-second)
+	if overlapped.Load() {
+		t.Fatal("the second writer wrote bank 0 while the first was inside its write of bank 1")
+	}
+	buf := []byte{0}
+	must(t, out.Read(bg(), buf))
+	if buf[0] != 0 || fc.level(3) || fc.level(11) {
+		t.Fatalf("the connection reads back %02b; the lines were last written 00 (line 3 %v, line 11 %v)", buf[0], fc.level(3), fc.level(11))
 	}
 }

@@ -31,7 +31,7 @@ type fakeController struct {
 	// afterWrite, when set, runs in WritePins once the levels are
 	// recorded, outside fc.mu: a test holds a writer inside the
 	// controller with it.
-	afterWrite func()
+	afterWrite func(bank int)
 }
 
 type fakeSpec struct {
@@ -196,7 +196,7 @@ func (fc *fakeController) WritePins(ctx context.Context, bank int, pins []int, v
 	after := fc.afterWrite
 	fc.mu.Unlock()
 	if after != nil {
-		after()
+		after(bank)
 	}
 	return nil
 }
