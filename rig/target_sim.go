@@ -56,6 +56,16 @@ func (t *simTarget) lostEdges() uint64 { return 0 }
 
 func (t *simTarget) edgeCountsInexact() string { return "" }
 
+// isrHoldsWires: a memory-mapped sim controller raises its interrupt, and
+// clx dispatches it, in the goroutine that changed a pad: the harness
+// carrying an MCU level. A bus-attached one dispatches in clx's worker.
+func (t *simTarget) isrHoldsWires() string {
+	if t.ctrl.Info().Flags&clx.MemoryMapped == 0 {
+		return ""
+	}
+	return "the memory-mapped sim controller's interrupts are dispatched in the goroutine that carries the MCU's level to its pad: no level crosses the wires while an ISR runs"
+}
+
 // removeController removes the simulated controller (sim.Controller.Remove).
 func (t *simTarget) removeController(context.Context) error {
 	t.ctrl.Remove()

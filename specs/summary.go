@@ -195,7 +195,7 @@ func (res Results) writeDriverErrors(w io.Writer) {
 	if faults > 0 {
 		fmt.Fprintf(w, "\nController-driver faults reported outside any call: %d (the faults specs provoke them)\n", faults)
 	}
-	if dropped := res.DriverErrorTotal - len(res.DriverErrors); dropped > 0 {
+	if res.DriverErrorTotal > len(res.DriverErrors) {
 		fmt.Fprintf(w, "\nThe target reported %d errors outside any call in all; the counts here are of the first %d.\n", res.DriverErrorTotal, len(res.DriverErrors))
 	}
 	if len(other) == 0 && res.LostEvents == 0 {
