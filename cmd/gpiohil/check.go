@@ -39,8 +39,7 @@ embedded fixture's name (gpiohil fixture list).
 Labels select areas: bring-up, io, glitch, drive, active-low, interrupts, shared,
 timestamps, lost-edges, masking, suspend, debounce, emulation, storms,
 containment, faults, removal, arguments, stress, latency, and capabilities
-cap:pulls, cap:hi-z,
-cap:debounce, cap:two-pairs, cap:fast-sense, cap:open-drain; e.g.
+cap:pulls, cap:hi-z, cap:debounce, cap:two-pairs, cap:fast-sense, cap:open-drain; e.g.
 --label-filter '!latency' or --label-filter 'io || masking'.
 
 --repeat N runs the whole check N times, each in a fresh process with a fresh rig,
